@@ -1,0 +1,67 @@
+"""The small interface every engine implements, and the registry of engines."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Callable
+
+import pyarrow as pa
+
+_ENGINES: dict[str, Callable[..., "Engine"]] = {}
+
+
+class Engine(ABC):
+    """Runs SQL over Arrow tables.
+
+    Dialect differences are confined to the few helper methods below, so that a
+    trace's SQL text is the same on every engine.
+    """
+
+    name: str = "abstract"
+
+    @abstractmethod
+    def register(self, name: str, table: pa.Table) -> None:
+        """Expose an Arrow table as a view called ``name``."""
+
+    @abstractmethod
+    def query(self, sql: str) -> pa.Table:
+        """Run a query and return its result as an Arrow table."""
+
+    @abstractmethod
+    def execute(self, sql: str) -> None:
+        """Run a statement that returns nothing."""
+
+    def create_table(self, name: str, sql: str) -> None:
+        """Materialise ``sql`` as a temporary table called ``name``."""
+        self.execute(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {sql}")
+
+    @abstractmethod
+    def explode_range(self, expr: str) -> str:
+        """SQL expression yielding one row per integer 1..expr (expr >= 1)."""
+
+    @abstractmethod
+    def explode(self, expr: str) -> str:
+        """SQL expression yielding one row per element of a list column."""
+
+    @abstractmethod
+    def epoch_ms(self, expr: str) -> str:
+        """SQL expression turning a timestamp into epoch milliseconds (BIGINT)."""
+
+    def close(self) -> None:
+        """Release resources."""
+
+
+def register_engine(name: str, factory: Callable[..., Engine]) -> None:
+    """Register an engine factory; built-ins register the same way as plugins."""
+    _ENGINES[name] = factory
+
+
+def get_engine(name: str, **kwargs) -> Engine:
+    """Build the engine registered as ``name``."""
+    from unmask.engines import duckdb_engine, spark_engine  # noqa: F401  (registration)
+
+    if name not in _ENGINES:
+        from unmask.errors import ParameterError
+
+        raise ParameterError(f"unknown engine {name!r}; choose one of {sorted(_ENGINES)}")
+    return _ENGINES[name](**kwargs)

@@ -1,0 +1,91 @@
+"""The embedded default engine: DuckDB, also the store of a case."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import duckdb
+import pyarrow as pa
+
+from unmask.engines.base import Engine, register_engine
+
+Error = duckdb.Error  # re-exported so callers can catch engine errors without importing duckdb
+
+
+class DuckDBEngine(Engine):
+    """DuckDB over a case file (or in memory), with a memory limit and spilling to disk.
+
+    Parameters
+    ----------
+    path : str or None
+        Database file; ``None`` means in memory.
+    memory_limit : str
+        DuckDB's memory limit; work beyond it spills to ``temp_directory``.
+    threads : int or None
+        Worker threads; ``None`` lets DuckDB choose.
+    """
+
+    name = "duckdb"
+
+    def __init__(self, path=None, memory_limit="2GB", threads=None, read_only=False):
+        self.path = path
+        self.con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
+        self._temp = tempfile.mkdtemp(prefix="unmask-spill-")
+        self.con.execute(f"SET memory_limit='{memory_limit}'")
+        self.con.execute(f"SET temp_directory='{self._temp}'")
+        if threads:
+            self.con.execute(f"SET threads={int(threads)}")
+        self.con.execute("SET TimeZone='UTC'")
+        self.con.execute("SET enable_progress_bar=false")
+
+    def register(self, name, table):
+        self.con.register(name, table)
+
+    def unregister(self, name):
+        self.con.unregister(name)
+
+    def query(self, sql, params=None) -> pa.Table:
+        rel = self.con.sql(sql, params=params) if params else self.con.sql(sql)
+        if rel is None:
+            return pa.table({})
+        fetch = getattr(rel, "to_arrow_table", None) or rel.arrow  # renamed in DuckDB 2
+        return fetch()
+
+    def scalar(self, sql, params=None):
+        row = self.con.execute(sql, params or []).fetchone()
+        return None if row is None else row[0]
+
+    def execute(self, sql, params=None):
+        self.con.execute(sql, params or [])
+
+    def create_table(self, name, sql):
+        self.con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {name} AS {sql}")
+
+    def explode_range(self, expr):
+        return f"unnest(range(1, ({expr}) + 1))"
+
+    def explode(self, expr):
+        return f"unnest({expr})"
+
+    def epoch_ms(self, expr):
+        return f"epoch_ms({expr})"
+
+    def begin(self):
+        self.con.execute("BEGIN TRANSACTION")
+
+    def commit(self):
+        self.con.execute("COMMIT")
+
+    def rollback(self):
+        self.con.execute("ROLLBACK")
+
+    def close(self):
+        self.con.close()
+        for root, _dirs, files in os.walk(self._temp, topdown=False):
+            for f in files:
+                os.remove(os.path.join(root, f))
+            os.rmdir(root)
+
+
+register_engine("duckdb", DuckDBEngine)

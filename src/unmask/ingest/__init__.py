@@ -1,0 +1,85 @@
+"""Every input format, and nothing else: sniffing, adapters and the loader.
+
+``ingest(case, paths, ...)`` is the public entry point; adapters register in :data:`ADAPTERS`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import tempfile
+import zipfile
+from pathlib import Path
+
+from unmask.errors import InputError
+from unmask.ingest import generic, io_archive, twarc2
+from unmask.ingest.loader import IngestResult, load, sha256_of
+
+ADAPTERS = {
+    "io-archive": lambda path, name, **kw: io_archive.source(path, name),
+    "twarc2": lambda path, name, **kw: twarc2.source(path, name),
+    "csv": lambda path, name, **kw: generic.source(path, fmt="csv", display_name=name, **kw),
+    "jsonl": lambda path, name, **kw: generic.source(path, fmt="jsonl", display_name=name, **kw),
+    "parquet": lambda path, name, **kw: generic.source(path, fmt="parquet", display_name=name, **kw),
+}
+
+
+def sniff(path: str) -> str:
+    """Pick an adapter from the file's name and first line."""
+    p = str(path).lower()
+    if p.endswith(".parquet"):
+        return "parquet"
+    opener = gzip.open if p.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
+            first = fh.readline()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc}", file=str(path)) from exc
+    if first.lstrip().startswith("{"):
+        return twarc2.detect(first) or "jsonl"
+    if io_archive.detect(io_archive.csvread.read_header(path)):
+        return "io-archive"
+    return "csv"
+
+
+def _expand(path: Path, workdir: str):
+    """Zip members (as distributed by platforms) are ingested one by one; gzip CSVs decompress."""
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as zf:
+            for member in sorted(zf.namelist()):
+                if member.endswith("/") or not member.lower().endswith((".csv", ".jsonl", ".json", ".parquet")):
+                    continue
+                yield Path(zf.extract(member, workdir)), f"{path}!{member}"
+    elif path.suffix.lower() == ".gz":
+        out = Path(workdir) / path.stem
+        with gzip.open(path, "rb") as src, open(out, "wb") as dst:
+            while block := src.read(1 << 22):
+                dst.write(block)
+        yield out, str(path)
+    else:
+        yield path, str(path)
+
+
+def ingest(case, paths, fmt: str | None = None, mapping: dict | None = None, const: dict | None = None,
+           time_mode: str = "auto", delimiter: str | None = None, progress=None) -> list[IngestResult]:
+    """Append files to a case, all in one transaction; returns one result per file."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="unmask-ingest-") as work, case.transaction():
+        for path in map(Path, paths):
+            if not path.exists():
+                raise InputError("no such file", file=str(path))
+            for real, name in _expand(path, work):
+                chosen = fmt or sniff(str(real))
+                if chosen not in ADAPTERS:
+                    raise InputError(f"unknown format {chosen!r}; choose one of {sorted(ADAPTERS)}", file=name)
+                kw = {}
+                if chosen in ("csv", "jsonl", "parquet"):
+                    kw = dict(mapping=mapping, const=const, time_mode=time_mode, delimiter=delimiter)
+                src = ADAPTERS[chosen](str(real), name, **kw)
+                src.sha256 = sha256_of(path if path.suffix.lower() != ".zip" else real)
+                results.append(load(case, src))
+                if progress:
+                    progress(results[-1])
+    return results
+
+
+__all__ = ["ingest", "sniff", "IngestResult", "ADAPTERS"]

@@ -1,0 +1,60 @@
+"""Reading delimited text through the engine, keeping every row the reader could not split."""
+
+from __future__ import annotations
+
+import codecs
+
+from unmask.errors import InputError
+from unmask.ingest.sqlexpr import q
+
+
+def read_header(path: str, delimiter: str = ",") -> list[str]:
+    """The header fields, with a UTF-8 BOM removed; a clear error when there is none."""
+    import csv
+    import gzip
+
+    opener = gzip.open if str(path).endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
+            header = next(csv.reader(fh, delimiter=delimiter), None)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"header is not UTF-8 text: {exc.reason}", file=path, row=0) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc}", file=path) from exc
+    if not header:
+        raise InputError("empty file: no header row", file=path, row=0)
+    return [h.strip().lstrip(codecs.BOM_UTF8.decode()) for h in header]
+
+
+def scan_sql(path: str, columns: list[str], delimiter: str = ",") -> str:
+    """A ``read_csv`` over every column as text, with rejects stored in ``_csv_rej``."""
+    cols = ", ".join(f"{q(c)}: 'VARCHAR'" for c in columns)
+    return (
+        f"read_csv({q(str(path))}, auto_detect=false, header=true, columns={{{cols}}}, "
+        f"delim={q(delimiter)}, quote='\"', escape='\"', store_rejects=true, "
+        f"rejects_table='_csv_rej', rejects_scan='_csv_scan', rejects_limit=0, "
+        f"max_line_size=67108864, strict_mode=true, encoding='utf-8')"
+    )
+
+
+def reset_rejects(eng) -> None:
+    eng.execute("DROP TABLE IF EXISTS _csv_rej")
+    eng.execute("DROP TABLE IF EXISTS _csv_scan")
+
+
+def collect_rejects(eng) -> list[dict]:
+    """Rows the CSV reader rejected, one per row (its first error), as loader rejects."""
+    try:
+        table = eng.query(
+            """SELECT line - 1 AS "row", arg_min(column_name, column_idx) AS "column",
+                      arg_min(error_type || ': ' || error_message, column_idx) AS reason,
+                      left(arg_min(csv_line, column_idx), 500) AS raw
+               FROM _csv_rej GROUP BY line ORDER BY line"""
+        )
+    except Exception as exc:  # the reject table exists only once a scan ran
+        if "_csv_rej" not in str(exc):
+            raise
+        return []
+    return [
+        {**r, "column": (r["column"] or "").strip('"') or None} for r in table.to_pylist()
+    ]
