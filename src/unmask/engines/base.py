@@ -35,6 +35,10 @@ class Engine(ABC):
         """Materialise ``sql`` as a temporary table called ``name``."""
         self.execute(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {sql}")
 
+    def drop(self, name: str) -> None:
+        """Forget a temporary table made by :meth:`create_table`."""
+        self.execute(f"DROP VIEW IF EXISTS {name}")
+
     @abstractmethod
     def explode_range(self, expr: str) -> str:
         """SQL expression yielding one row per integer 1..expr (expr >= 1)."""
@@ -42,6 +46,18 @@ class Engine(ABC):
     @abstractmethod
     def explode(self, expr: str) -> str:
         """SQL expression yielding one row per element of a list column."""
+
+    @abstractmethod
+    def regexp_replace_all(self, expr: str, pattern: str, repl: str) -> str:
+        """Replace every match of ``pattern`` (a SQL literal) in ``expr``."""
+
+    @abstractmethod
+    def sorted_join(self, expr: str, sep: str) -> str:
+        """Sort a list of strings and join it with ``sep`` (a SQL literal)."""
+
+    @abstractmethod
+    def list_len(self, expr: str) -> str:
+        """Number of elements of a list column."""
 
     @abstractmethod
     def epoch_ms(self, expr: str) -> str:

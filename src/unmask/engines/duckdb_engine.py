@@ -62,11 +62,23 @@ class DuckDBEngine(Engine):
     def create_table(self, name, sql):
         self.con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {name} AS {sql}")
 
+    def drop(self, name):
+        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
     def explode_range(self, expr):
         return f"unnest(range(1, ({expr}) + 1))"
 
     def explode(self, expr):
         return f"unnest({expr})"
+
+    def regexp_replace_all(self, expr, pattern, repl):
+        return f"regexp_replace({expr}, {pattern}, {repl}, 'g')"
+
+    def sorted_join(self, expr, sep):
+        return f"array_to_string(list_sort({expr}), {sep})"
+
+    def list_len(self, expr):
+        return f"len({expr})"
 
     def epoch_ms(self, expr):
         return f"epoch_ms({expr})"

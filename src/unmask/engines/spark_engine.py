@@ -51,11 +51,25 @@ class SparkEngine(Engine):
     def create_table(self, name, sql):
         self.spark.sql(sql).cache().createOrReplaceTempView(name)
 
+    def drop(self, name):
+        if self.spark.catalog.tableExists(name):
+            self.spark.catalog.uncacheTable(name)
+            self.spark.catalog.dropTempView(name)
+
     def explode_range(self, expr):
         return f"explode(sequence(1, {expr}))"
 
     def explode(self, expr):
         return f"explode({expr})"
+
+    def regexp_replace_all(self, expr, pattern, repl):
+        return f"regexp_replace({expr}, {pattern}, {repl})"
+
+    def sorted_join(self, expr, sep):
+        return f"array_join(array_sort({expr}), {sep})"
+
+    def list_len(self, expr):
+        return f"size({expr})"
 
     def epoch_ms(self, expr):
         return f"unix_millis({expr})"

@@ -1,0 +1,83 @@
+"""A labelled simulator of organic activity and influence operations (demo, tests, benchmarks).
+
+``simulate(SimConfig(...))`` returns a :class:`SimData`; :mod:`unmask.simulate.writers` writes
+it in the archive, twarc2 or generic CSV format with ``labels.csv``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from unmask.simulate.config import STYLES, SimConfig, knob_table
+from unmask.simulate.generator import KIND_NAMES, SimData, World
+from unmask.simulate.negatives import make_negative_accounts, negative_posts
+from unmask.simulate.operations import make_operations, operation_posts
+from unmask.simulate.organic import add_reaction, organic_posts, pick_earlier
+
+TWITTER_EPOCH_MS = 1288834974657
+
+
+def simulate(cfg: SimConfig) -> SimData:
+    """Build the world for ``cfg``; deterministic for a given seed and knobs."""
+    w = World(cfg)
+    w.make_organic()
+    make_negative_accounts(w)
+    make_operations(w)
+    ids = w.rng.choice(np.int64(2) ** 40, len(w.acc), replace=False) + 10**12
+    w.acc_ids = np.array([str(i) for i in ids], dtype=object)
+    w.pending = []
+    op_budget = int(cfg.posts * cfg.op_share) if cfg.operations else 0
+    organic_posts(w, max(10, int((cfg.posts - op_budget) * 0.5)))
+    posts_acc = w.posts.column("acc")
+    celeb = np.isin(posts_acc[w.organic_originals], w.celebrities)
+    w.target_rows, w.target_t = w.organic_originals[celeb], w.organic_original_t[celeb]
+    negative_posts(w)
+    operation_posts(w, op_budget)
+    pending = sum(len(p[0]) for p in w.pending)
+    _top_up(w, cfg.posts - w.posts.n - pending)
+    _flush(w)
+    return _finish(w)
+
+
+def _top_up(w, n):
+    """Fill the remaining budget with organic reactions, so the total is what was asked for."""
+    if n <= 0:
+        return
+    who = w.rng.choice(w.organic, n, p=_activity_p(w))
+    t = w.sample_times(who)
+    kind = w.rng.choice([1, 2, 3], n, p=[0.66, 0.27, 0.07])
+    ref = pick_earlier(w, t, w.organic_originals, w.organic_original_t)
+    keep = ref >= 0
+    w.pending.append((who[keep], t[keep], kind[keep], ref[keep]))
+
+
+def _activity_p(w):
+    a = np.array([w.acc.cols["activity"][i] for i in w.organic])
+    return a / a.sum()
+
+
+def _flush(w):
+    if not w.pending:
+        return
+    who = np.concatenate([p[0] for p in w.pending])
+    t = np.concatenate([p[1] for p in w.pending])
+    kind = np.concatenate([np.broadcast_to(p[2], len(p[0])) for p in w.pending])
+    ref = np.concatenate([p[3] for p in w.pending])
+    add_reaction(w, who, t, kind, ref)
+    w.pending = []
+
+
+def _finish(w) -> SimData:
+    p = {c: w.posts.column(c) for c in ("acc", "t", "kind", "text", "ref", "hashtags", "urls", "mentions", "lang")}
+    order = np.lexsort((np.arange(len(p["t"])), p["t"]))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    p = {c: v[order] for c, v in p.items()}
+    ids = ((p["t"] - TWITTER_EPOCH_MS) << 22) | (np.arange(len(order)) & 0x3FFFFF)
+    p["post_id"] = ids.astype(str).astype(object)
+    has_ref = p["ref"] >= 0
+    p["ref"] = np.where(has_ref, rank[np.where(has_ref, p["ref"], 0)], -1)
+    return SimData(config=w.cfg, accounts=w.acc.arrays(), account_ids=w.acc_ids, posts=p, clock=w.clock)
+
+
+__all__ = ["simulate", "SimConfig", "SimData", "STYLES", "knob_table", "KIND_NAMES"]

@@ -1,0 +1,80 @@
+"""The simulator's knobs: one declared table gives defaults, help, the CLI flags and the docs."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields
+
+from unmask.errors import ParameterError
+
+STYLES = ("co_retweet_ring", "copypasta", "hashtag_flood", "link_laundering", "reply_attack", "expert_boost")
+
+
+def knob(default, help, lo=None, hi=None):
+    meta = {"help": help, "lo": lo, "hi": hi}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass
+class SimConfig:
+    """Every knob of ``unmask simulate``; see :func:`knob_table` for the documented list."""
+
+    posts: int = knob(20_000, "total posts to write", 100, 50_000_000)
+    seed: int = knob(7, "random seed; the same seed and knobs give byte-identical files")
+    accounts: int = knob(0, "organic accounts (0 = posts / 25)", 0, 5_000_000)
+    days: int = knob(30, "length of the period in days", 2, 3650)
+    start: str = knob("2018-03-01", "first day of the period (UTC date)")
+    operations: int = knob(6, "number of planted operations", 0, 200)
+    op_min_size: int = knob(12, "smallest operation, in accounts", 3, 500)
+    op_max_size: int = knob(60, "largest operation, in accounts", 3, 500)
+    op_share: float = knob(0.10, "share of all posts written by operations", 0.0, 0.9)
+    styles: list = knob(list(STYLES), "coordination styles, assigned to operations in turn")
+    operator_zones: list = knob(["Asia/Tehran", "Europe/Moscow", "Asia/Shanghai", "Europe/Tirane", "Asia/Tehran", "Europe/Moscow"],
+                                "IANA zones operators work from, assigned in turn")
+    filler_share: float = knob(0.35, "share of an operation account's posts that are organic-looking filler", 0, 0.95)
+    dormant_share: float = knob(0.1, "share of operation accounts that post almost nothing", 0, 0.9)
+    viral_cascades: int = knob(6, "viral posts retweeted by a crowd within minutes (hard negative)", 0, 10_000)
+    cascade_size: float = knob(0.04, "share of organic accounts in each viral cascade", 0, 1)
+    hashtag_bursts: int = knob(5, "hashtag-activism bursts (hard negative)", 0, 10_000)
+    share_buttons: int = knob(6, "news share-button waves: same headline and URL (hard negative)", 0, 10_000)
+    benign_bots: int = knob(6, "scheduled benign bots: weather, news feeds (hard negative)", 0, 10_000)
+    reply_storms: int = knob(4, "reply storms at celebrities (hard negative)", 0, 10_000)
+    traveller_share: float = knob(0.03, "organic accounts posting from a zone other than their profile's", 0, 0.5)
+    negative_strength: float = knob(1.0, "multiplier on the size of every hard negative", 0, 20)
+
+    def __post_init__(self):
+        for f in fields(self):
+            v, lo, hi = getattr(self, f.name), f.metadata.get("lo"), f.metadata.get("hi")
+            if lo is not None and not (lo <= v <= hi):
+                raise ParameterError(f"simulate: {f.name}={v} is outside {lo}..{hi}")
+        bad = [s for s in self.styles if s not in STYLES]
+        if bad:
+            raise ParameterError(f"simulate: unknown style(s) {bad}; choose from {list(STYLES)}")
+        if self.op_min_size > self.op_max_size:
+            raise ParameterError("simulate: op_min_size must not exceed op_max_size")
+
+    @property
+    def n_accounts(self) -> int:
+        return self.accounts or max(50, self.posts // 25)
+
+    @classmethod
+    def from_toml(cls, path, **overrides):
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        data = data.get("simulate", data)
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ParameterError(f"{path}: unknown simulator knob(s) {sorted(unknown)}")
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**data)
+
+
+def knob_table() -> list[tuple[str, object, str]]:
+    """(name, default, help) for every knob, for the CLI and the README."""
+    out = []
+    for f in fields(SimConfig):
+        default = f.default if f.default_factory is __import__("dataclasses").MISSING else f.default_factory()
+        out.append((f.name, default, f.metadata["help"]))
+    return out

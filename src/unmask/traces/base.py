@@ -1,0 +1,119 @@
+"""What every trace shares: the co-action computation, written once as engine-neutral SQL.
+
+Window semantics: two actions co-act when they act on the same object, come from different
+accounts, and ``|t_a - t_b| <= window`` (a sliding window, not fixed bins). Each action is
+paired with at most ``max_neighbors`` later actions on its object inside the window: below
+that cap the result is exact; above it (hot objects, e.g. a post retweeted by 50,000 accounts)
+the pairs kept are each action's nearest followers in time, and the number skipped is reported
+in the trace's statistics. Memory is bounded by ``actions x max_neighbors``, never by the
+square of an object's popularity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pyarrow as pa
+
+EDGE_COLUMNS = ("account_a", "account_b", "trace", "weight", "rarity_weight", "n_objects", "first_at", "last_at")
+
+
+@dataclass
+class Trace:
+    """A registered trace: name, documented defaults and its actions as SQL.
+
+    ``actions(engine)`` returns SQL with columns ``account_id, object, post_id, t`` (t in epoch ms)
+    over the canonical ``posts`` table. ``prepare(engine)`` may register helper tables first.
+    """
+
+    name: str
+    description: str
+    window_s: float
+    min_weight: int
+    actions: Callable
+    prepare: Callable | None = None
+    directed: bool = False
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class TraceResult:
+    trace: str
+    edges: pa.Table
+    evidence: pa.Table
+    stats: dict
+    account_actions: pa.Table  # account_id, trace, k: actions per account, for the null model
+
+
+def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbors: int = 200,
+             evidence_k: int = 5) -> TraceResult:
+    """Run one co-action trace on ``engine``; see the module docstring for the semantics."""
+    w = int(round(window_s * 1000))
+    K = int(max_neighbors)
+    name = trace.name
+    if trace.prepare:
+        trace.prepare(engine)
+    engine.create_table(f"_act_{name}", trace.actions(engine))
+    engine.create_table(f"_rank_{name}", f"""
+        SELECT account_id, object, post_id, t,
+               row_number() OVER (PARTITION BY object ORDER BY t, account_id, post_id) AS rn
+        FROM _act_{name}""")
+    engine.create_table(f"_reach_{name}", f"""
+        SELECT account_id, object, post_id, t, rn,
+               max(rn) OVER (PARTITION BY object ORDER BY t
+                             RANGE BETWEEN CURRENT ROW AND {w} FOLLOWING) - rn AS n_within
+        FROM _rank_{name}""")
+    engine.create_table(f"_objn_{name}", f"""
+        SELECT object, count(DISTINCT account_id) AS n_acc FROM _act_{name} GROUP BY object""")
+    engine.create_table(f"_pairs_{name}", f"""
+        SELECT CASE WHEN a.account_id < b.account_id THEN a.account_id ELSE b.account_id END AS account_a,
+               CASE WHEN a.account_id < b.account_id THEN b.account_id ELSE a.account_id END AS account_b,
+               a.object AS object,
+               CASE WHEN a.account_id < b.account_id THEN a.post_id ELSE b.post_id END AS post_a,
+               CASE WHEN a.account_id < b.account_id THEN b.post_id ELSE a.post_id END AS post_b,
+               CASE WHEN a.account_id < b.account_id THEN b.t - a.t ELSE a.t - b.t END AS dt_ms,
+               a.t AS t1, b.t AS t2
+        FROM (SELECT account_id, object, post_id, t, rn,
+                     {engine.explode_range(f'CASE WHEN n_within > {K} THEN {K} ELSE n_within END')} AS d
+              FROM _reach_{name} WHERE n_within > 0) a
+        JOIN _rank_{name} b ON b.object = a.object AND b.rn = a.rn + a.d
+        WHERE a.account_id <> b.account_id""")
+    return _finish(engine, name, window_s, min_weight, K, evidence_k, trace.params)
+
+
+def _finish(engine, name, window_s, min_weight, K, evidence_k, params):
+    """Aggregate pairs into edges, keep an evidence sample, and gather the null-model inputs."""
+    n_accounts = engine.query(f"SELECT count(DISTINCT account_id) AS n FROM _act_{name}").column(0)[0].as_py()
+    engine.create_table(f"_edges_{name}", f"""
+        SELECT p.account_a, p.account_b, '{name}' AS trace, count(*) AS weight,
+               sum(ln(({n_accounts} + 1.0) / (o.n_acc + 0.0))) AS rarity_weight,
+               count(DISTINCT p.object) AS n_objects,
+               min(CASE WHEN t1 < t2 THEN t1 ELSE t2 END) AS first_at,
+               max(CASE WHEN t1 < t2 THEN t2 ELSE t1 END) AS last_at
+        FROM _pairs_{name} p JOIN _objn_{name} o ON o.object = p.object
+        GROUP BY p.account_a, p.account_b""")
+    edges = engine.query(f"""SELECT * FROM _edges_{name} WHERE weight >= {int(min_weight)}
+                             ORDER BY account_a, account_b""")
+    evidence = engine.query(f"""
+        SELECT account_a, account_b, trace, object, post_a, post_b, dt_ms FROM (
+            SELECT p.*, '{name}' AS trace, row_number() OVER (PARTITION BY p.account_a, p.account_b
+                                              ORDER BY p.dt_ms, p.object, p.post_a, p.post_b) AS k
+            FROM _pairs_{name} p JOIN _edges_{name} e
+              ON e.account_a = p.account_a AND e.account_b = p.account_b
+            WHERE e.weight >= {int(min_weight)}) s
+        WHERE k <= {int(evidence_k)} ORDER BY account_a, account_b, k""")
+    stats = engine.query(f"""
+        SELECT count(*) AS actions, count(DISTINCT object) AS objects,
+               count(DISTINCT account_id) AS accounts, sum(n_within) AS window_pairs,
+               sum(CASE WHEN n_within > {K} THEN n_within - {K} ELSE 0 END) AS pairs_skipped_hot,
+               sum(CASE WHEN n_within > {K} THEN 1 ELSE 0 END) AS actions_capped
+        FROM _reach_{name}""").to_pylist()[0]
+    stats = {k: int(v or 0) for k, v in stats.items()}
+    stats["candidate_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _edges_{name}").column(0)[0].as_py())
+    stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
+    counts = engine.query(f"""SELECT account_id, '{name}' AS trace, count(*) AS k FROM _act_{name}
+                              GROUP BY account_id ORDER BY account_id""")
+    for t in ("_act_", "_rank_", "_reach_", "_objn_", "_pairs_", "_edges_"):
+        engine.drop(f"{t}{name}")
+    return TraceResult(name, edges, evidence, stats, counts)

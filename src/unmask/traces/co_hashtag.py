@@ -1,0 +1,18 @@
+"""co_hashtag: same hashtag (case-folded) within the window, and identical hashtag sequences
+(a post's sorted hashtag set of two or more, as object ``seq:a b``)."""
+
+from unmask.traces.base import Trace
+from unmask.traces.sqltext import t_ms
+
+
+def actions(engine):
+    single = f"""SELECT account_id, lower(h) AS object, post_id, t FROM (
+                   SELECT account_id, post_id, {t_ms(engine)} AS t, {engine.explode('hashtags')} AS h FROM posts) x
+                 WHERE h IS NOT NULL AND h <> ''"""
+    seq = f"""SELECT account_id, 'seq:' || {engine.sorted_join('hashtags', "' '")} AS object, post_id,
+                     {t_ms(engine)} AS t
+              FROM posts WHERE {engine.list_len('hashtags')} >= 2"""
+    return f"{single} UNION ALL {seq}"
+
+
+TRACE = Trace("co_hashtag", "same hashtag or hashtag sequence", window_s=300, min_weight=3, actions=actions)

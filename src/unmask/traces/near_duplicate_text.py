@@ -1,0 +1,127 @@
+"""near_duplicate_text: MinHash LSH over character 5-gram shingles, with script-aware normalisation.
+
+Texts (retweets left out, at least ``min_length`` characters after normalisation) are hashed
+into ``bands x rows`` MinHash values. Posts sharing a band bucket are joined to the bucket's
+first post when their estimated Jaccard similarity is at least ``threshold``; connected groups
+become the objects of an ordinary co-action (same group, within the window). Normalisation
+folds case and Unicode forms, removes URLs, mentions, Arabic diacritics and tatweel, and
+unifies Arabic/Persian letter variants (ي/ی, ك/ک) and Cyrillic ё/е, so edits that only swap
+those do not hide a copy.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import numpy as np
+import pyarrow as pa
+
+from unmask.traces.base import Trace
+from unmask.traces.sqltext import t_ms
+
+SHINGLE = 5
+BANDS, ROWS = 10, 4
+THRESHOLD = 0.5
+MIN_LENGTH = 30
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_MENTION = re.compile(r"(^rt )?@\w+:?")
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ё": "е", "Ё": "е"})
+_SPACE = re.compile(r"[\s\u200c\u200d\u200e\u200f]+")
+
+
+def normalise(text: str) -> str:
+    s = unicodedata.normalize("NFKC", text or "").lower()
+    s = _URL.sub(" ", s)
+    s = _MENTION.sub(" ", s)
+    s = _DIACRITICS.sub("", s).translate(_FOLD)
+    return _SPACE.sub(" ", s).strip()
+
+
+def _perm_params(n, seed=1234567):
+    rng = np.random.default_rng(seed)
+    return (rng.integers(1, 2**61, n, dtype=np.uint64) | np.uint64(1)), rng.integers(0, 2**61, n, dtype=np.uint64)
+
+
+def minhash(texts: list[str], n_perm=BANDS * ROWS, chunk=50_000) -> np.ndarray:
+    """MinHash signatures (n_texts x n_perm, uint32) of character shingles, vectorised per chunk."""
+    a, b = _perm_params(n_perm)
+    out = np.empty((len(texts), n_perm), dtype=np.uint32)
+    base = np.uint64(1_000_003)
+    for start in range(0, len(texts), chunk):
+        part = [t if len(t) >= SHINGLE else t.ljust(SHINGLE) for t in texts[start:start + chunk]]
+        lens = np.fromiter((len(t) for t in part), dtype=np.int64, count=len(part))
+        cps = np.frombuffer("".join(part).encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        h = np.zeros(len(cps) - SHINGLE + 1, dtype=np.uint64)
+        for j in range(SHINGLE):
+            h = h * base + cps[j: len(cps) - SHINGLE + 1 + j]
+        nsh = lens - SHINGLE + 1
+        valid = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, nsh)])
+        h = h[valid]
+        seg = np.concatenate([[0], np.cumsum(nsh)[:-1]])
+        for p in range(n_perm):
+            v = (h * a[p] + b[p]) >> np.uint64(29)
+            out[start:start + len(part), p] = np.minimum.reduceat(v, seg).astype(np.uint32)
+    return out
+
+
+def groups(texts: list[str], threshold=THRESHOLD) -> np.ndarray:
+    """A group label per text (the smallest index in its group); singletons keep their own index."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(texts)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    sig = minhash(texts)
+    src, dst = [], []
+    for band in range(BANDS):
+        block = sig[:, band * ROWS:(band + 1) * ROWS].astype(np.uint64)
+        key = np.zeros(n, dtype=np.uint64)
+        for c in range(ROWS):
+            key = (key ^ block[:, c]) * np.uint64(0x100000001B3)
+        order = np.lexsort((np.arange(n), key))
+        ks = key[order]
+        first = np.concatenate([[True], ks[1:] != ks[:-1]])
+        rep = order[np.maximum.accumulate(np.where(first, np.arange(n), 0))]
+        member = order[~first]
+        rep = rep[~first]
+        sim = (sig[member] == sig[rep]).mean(axis=1)
+        keep = sim >= threshold
+        src.append(member[keep])
+        dst.append(rep[keep])
+    src, dst = np.concatenate(src), np.concatenate(dst)
+    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
+    _, labels = connected_components(graph, directed=False)
+    smallest = np.full(labels.max() + 1, n, dtype=np.int64)
+    np.minimum.at(smallest, labels, np.arange(n))
+    return smallest[labels]
+
+
+def prepare(engine, min_length=MIN_LENGTH, threshold=THRESHOLD):
+    rows = engine.query("SELECT post_id, text FROM posts WHERE kind <> 'retweet' AND text IS NOT NULL "
+                        "ORDER BY post_id")
+    ids = rows.column("post_id").to_pylist()
+    norm = [normalise(t) for t in rows.column("text").to_pylist()]
+    keep = [i for i, t in enumerate(norm) if len(t) >= min_length]
+    labels = groups([norm[i] for i in keep], threshold)
+    counts = np.bincount(labels, minlength=len(keep)) if len(keep) else np.zeros(0, int)
+    multi = counts[labels] > 1 if len(keep) else np.zeros(0, bool)
+    table = pa.table({
+        "post_id": pa.array([ids[keep[i]] for i in np.nonzero(multi)[0]], pa.string()),
+        "object": pa.array([f"nd:{ids[keep[labels[i]]]}" for i in np.nonzero(multi)[0]], pa.string()),
+    })
+    engine.register("_neardup", table)
+
+
+def actions(engine):
+    return f"""SELECT p.account_id, n.object, p.post_id, {t_ms(engine, 'p.created_at')} AS t
+               FROM posts p JOIN _neardup n ON n.post_id = p.post_id"""
+
+
+TRACE = Trace("near_duplicate_text", "near-identical text (MinHash LSH)", window_s=3600, min_weight=2,
+              actions=actions, prepare=prepare,
+              params={"shingle": SHINGLE, "bands": BANDS, "rows": ROWS, "threshold": THRESHOLD,
+                      "min_length": MIN_LENGTH})

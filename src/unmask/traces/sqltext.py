@@ -1,0 +1,34 @@
+"""Engine-neutral SQL for normalised text and URLs, shared by the traces."""
+
+from __future__ import annotations
+
+TRACKING = "utm_[^=&]*|fbclid|gclid|igshid|mc_cid|mc_eid|ref_src|ref|s|si|cmpid|ocid|yclid"
+
+
+def t_ms(engine, col="created_at"):
+    return engine.epoch_ms(col)
+
+
+def norm_text(engine, expr="text"):
+    """Lower case, without URLs, mentions, 'RT @x:' prefixes, punctuation runs and extra whitespace."""
+    r = engine.regexp_replace_all
+    s = f"lower(coalesce({expr}, ''))"
+    s = r(s, "'https?://[^ ]+'", "''")
+    s = r(s, "'^rt @[^ ]+ ?'", "''")
+    s = r(s, "'@[^ ]+'", "''")
+    s = r(s, "'[ \\t\\r\\n]+'", "' '")
+    return f"trim({s})"
+
+
+def norm_url(engine, u="u"):
+    """Lower-case scheme and host, drop www., default ports, fragments, tracking parameters and a trailing slash."""
+    r = engine.regexp_replace_all
+    host = f"lower(regexp_extract({u}, '^[A-Za-z][A-Za-z0-9+.-]*://([^/?#]+)', 1))"
+    host = r(r(host, "'^www[0-9]?[.]'", "''"), "':(80|443)$'", "''")
+    path = f"regexp_extract({u}, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+([^?#]*)', 1)"
+    path = r(path, "'/+$'", "''")
+    query = f"regexp_extract({u}, '[?]([^#]*)', 1)"
+    query = r(query, f"'(^|&)({TRACKING})=[^&]*'", "''")
+    query = r(query, "'^&+|&+$'", "''")
+    return (f"CASE WHEN {host} = '' THEN lower(trim({u})) ELSE "
+            f"{host} || {path} || CASE WHEN {query} = '' THEN '' ELSE '?' || {query} END END")
