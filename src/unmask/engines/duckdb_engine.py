@@ -53,17 +53,17 @@ class DuckDBEngine(Engine):
         return fetch()
 
     def scalar(self, sql, params=None):
-        row = self.con.execute(sql, params or []).fetchone()
-        return None if row is None else row[0]
+        rows = self.con.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
 
     def execute(self, sql, params=None):
-        self.con.execute(sql, params or [])
+        self.con.execute(sql, params or []).fetchall()  # DuckDB 2 wants every result finished
 
     def create_table(self, name, sql):
-        self.con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {name} AS {sql}")
+        self.execute(f"CREATE OR REPLACE TEMPORARY TABLE {name} AS {sql}")
 
     def drop(self, name):
-        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        self.execute(f"DROP TABLE IF EXISTS {name}")
 
     def explode_range(self, expr):
         return f"unnest(range(1, ({expr}) + 1))"
@@ -84,13 +84,13 @@ class DuckDBEngine(Engine):
         return f"epoch_ms({expr})"
 
     def begin(self):
-        self.con.execute("BEGIN TRANSACTION")
+        self.execute("BEGIN TRANSACTION")
 
     def commit(self):
-        self.con.execute("COMMIT")
+        self.execute("COMMIT")
 
     def rollback(self):
-        self.con.execute("ROLLBACK")
+        self.execute("ROLLBACK")
 
     def close(self):
         self.con.close()

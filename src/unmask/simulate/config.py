@@ -27,8 +27,8 @@ class SimConfig:
     days: int = knob(30, "length of the period in days", 2, 3650)
     start: str = knob("2018-03-01", "first day of the period (UTC date)")
     operations: int = knob(6, "number of planted operations", 0, 200)
-    op_min_size: int = knob(12, "smallest operation, in accounts", 3, 500)
-    op_max_size: int = knob(60, "largest operation, in accounts", 3, 500)
+    op_min_size: int = knob(10, "smallest operation, in accounts", 3, 500)
+    op_max_size: int = knob(40, "largest operation, in accounts", 3, 500)
     op_share: float = knob(0.10, "share of all posts written by operations", 0.0, 0.9)
     styles: list = knob(list(STYLES), "coordination styles, assigned to operations in turn")
     operator_zones: list = knob(["Asia/Tehran", "Europe/Moscow", "Asia/Shanghai", "Europe/Tirane", "Asia/Tehran", "Europe/Moscow"],

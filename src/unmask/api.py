@@ -1,0 +1,157 @@
+"""The public pipeline: ingest -> detect -> significance -> clusters -> checks -> report.
+
+Each step is a plain function over a :class:`~unmask.store.Case`; the CLI calls these and
+prints. Results and the parameters that made them are written into the case.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pyarrow as pa
+
+from unmask import __version__
+from unmask.ingest import ingest  # noqa: F401  (re-exported)
+from unmask.network import clustering, fusion, scores, significance
+from unmask.store import Case
+from unmask.traces import DEFAULT_TRACES, TRACES, run_trace
+
+EVIDENCE_SCHEMA = pa.schema([("account_a", pa.string()), ("account_b", pa.string()), ("trace", pa.string()),
+                             ("object", pa.string()), ("post_a", pa.string()), ("post_b", pa.string()),
+                             ("dt_ms", pa.int64())])
+
+
+def _engine_for(case, engine: str):
+    if engine == "duckdb":
+        return case.engine, None
+    from unmask.engines import get_engine
+
+    eng = get_engine(engine)
+    eng.register("posts", case.table("posts"))
+    return eng, eng
+
+
+def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duckdb", max_neighbors=200,
+           evidence_k=5, progress=None) -> dict:
+    """Run traces and store their edges (with p- and q-values), evidence and statistics."""
+    names = list(traces or DEFAULT_TRACES)
+    windows, min_weights = dict(windows or {}), dict(min_weights or {})
+    for key in list(windows) + list(min_weights):
+        if key not in names:
+            from unmask.errors import ParameterError
+
+            raise ParameterError(f"parameter given for trace {key!r}, which is not run (running {names})")
+    eng, own = _engine_for(case, engine)
+    tables, evidence, stats, counts, timings = [], [], {}, [], {}
+    try:
+        for name in names:
+            t0 = time.perf_counter()
+            res = run_trace(eng, name, windows.get(name), min_weights.get(name), max_neighbors, evidence_k)
+            tables.append(significance.trace_pvalues(res))
+            evidence.append(res.evidence.cast(EVIDENCE_SCHEMA))
+            stats[name] = res.stats
+            counts.append(res.account_actions)
+            timings[name] = round(time.perf_counter() - t0, 3)
+            if progress:
+                progress(name)
+    finally:
+        if own:
+            own.close()
+    m_total = sum(s["candidate_pairs"] for s in stats.values())
+    edges = pa.concat_tables([t.cast(tables[0].schema) for t in tables]) if tables else None
+    edges = significance.with_qvalues(edges, m_total)
+    case.write_table("edges", edges)
+    case.write_table("edge_evidence", pa.concat_tables(evidence))
+    case.set_meta("detect", {"traces": names, "engine": engine, "max_neighbors": max_neighbors,
+                             "evidence_k": evidence_k, "stats": stats, "seconds": timings,
+                             "unmask_version": __version__})
+    return {"edges": edges.num_rows, "stats": stats, "seconds": timings}
+
+
+def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5) -> dict:
+    """Fuse traces, keep links at FDR ``alpha``, cluster them, and score clusters and accounts."""
+    info = case.get_meta("detect")
+    edges = case.table("edges")
+    per_trace = [edges.filter(pa.compute.equal(edges.column("trace"), t)) for t in info["traces"]]
+    m_pairs = sum(s["candidate_pairs"] for s in info["stats"].values())
+    fused = fusion.fuse(per_trace, len(info["traces"]), m_pairs)
+    case.write_table("fused_edges", fused)
+    case.engine.execute("DELETE FROM meta WHERE key = 'alpha'")
+    case.engine.execute("INSERT INTO meta VALUES ('alpha', ?)", [str(alpha)])
+    sig = fused.filter(pa.compute.less_equal(fused.column("q_fused"), alpha))
+    clusters = clustering.leiden(sig, resolution=resolution, seed=seed, min_size=min_cluster)
+    case.write_table("clusters", clusters)
+    ops = scores.cluster_scores(case)
+    case.write_table("operations", ops)
+    case.write_table("account_scores", scores.account_scores(case))
+    expected_false = significance.expected_false(sig.column("q_fused").to_numpy(), alpha) if sig.num_rows else 0.0
+    summary = {"alpha": alpha, "resolution": resolution, "seed": seed, "min_cluster": min_cluster,
+               "candidate_pairs": m_pairs, "significant_links": sig.num_rows,
+               "expected_false_links": expected_false,
+               "candidate_operations": int(ops.num_rows) if "size" in ops.column_names else 0}
+    case.set_meta("analyse", summary)
+    return summary
+
+
+def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=None, min_weights=None,
+        engine="duckdb", alpha=0.05, resolution=1.0, seed=0, min_cluster=5, report=True, progress=None) -> dict:
+    """The whole pipeline into ``out``: ``case.duckdb`` and ``report.html``."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    case_path = out / "case.duckdb"
+    for stale in (case_path, out / "case.duckdb.wal"):
+        stale.unlink(missing_ok=True)
+    timings = {}
+    with Case(case_path) as case:
+        t0 = time.perf_counter()
+        loaded = ingest(case, inputs, fmt=fmt, mapping=mapping, const=const)
+        timings["ingest"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        det = detect(case, traces=traces, windows=windows, min_weights=min_weights, engine=engine, progress=progress)
+        timings["detect"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ana = analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster)
+        timings["analyse"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run_checks(case)
+        timings["checks"] = time.perf_counter() - t0
+        result = {"case": str(case_path), "ingest": [r.as_dict() for r in loaded], "detect": det, "analyse": ana}
+        if report and _has_report():
+            from unmask.report.html import write_report
+
+            t0 = time.perf_counter()
+            result["report"] = str(write_report(case, out / "report.html"))
+            timings["report"] = time.perf_counter() - t0
+        result["seconds"] = {k: round(v, 3) for k, v in timings.items()}
+    return result
+
+
+def _has_report():
+    import importlib.util
+
+    return importlib.util.find_spec("unmask.report.html") is not None
+
+
+def run_checks(case: Case) -> None:
+    """Persona and state-media checks, once those modules are present."""
+    from unmask import checks
+
+    checks.run_all(case)
+
+
+def demo(out="unmask-demo", posts=20000, seed=7, progress=None) -> dict:
+    """Simulate a small labelled world, run the pipeline on it, and evaluate against its labels."""
+    from unmask.evaluate import evaluate
+    from unmask.simulate import SimConfig, simulate
+    from unmask.simulate.writers import write
+
+    out = Path(out)
+    data_dir = out / "data"
+    files, labels = write(simulate(SimConfig(posts=posts, seed=seed)), data_dir)
+    result = run(files, out, seed=seed, progress=progress)
+    with Case(out / "case.duckdb") as case:
+        result["evaluation"] = evaluate(case, labels)
+    (out / "evaluation.json").write_text(json.dumps(result["evaluation"], indent=2, sort_keys=True))
+    return result

@@ -1,0 +1,85 @@
+"""Score a case against labels: precision, recall, organic false positives, AUC, ARI and NMI."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+
+import numpy as np
+
+from unmask.errors import InputError
+
+
+def read_labels(path) -> dict:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or not {"account_id", "label"} <= set(reader.fieldnames):
+            raise InputError("labels need columns account_id,label", file=str(path), row=0)
+        return {r["account_id"]: r["label"] for r in reader}
+
+
+def auc(scores, positive) -> float:
+    """Area under the ROC curve by ranks (ties share their rank)."""
+    from scipy.stats import rankdata
+
+    s, y = np.asarray(scores, float), np.asarray(positive, bool)
+    n1, n0 = y.sum(), (~y).sum()
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    r = rankdata(s)
+    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def _comb2(x):
+    return x * (x - 1) / 2.0
+
+
+def ari_nmi(a, b) -> tuple[float, float]:
+    """Adjusted Rand index and normalised mutual information of two labelings."""
+    n = len(a)
+    cont = Counter(zip(a, b))
+    ca, cb = Counter(a), Counter(b)
+    sum_ij = sum(_comb2(v) for v in cont.values())
+    sa, sb = sum(_comb2(v) for v in ca.values()), sum(_comb2(v) for v in cb.values())
+    expected = sa * sb / _comb2(n) if n > 1 else 0.0
+    maxi = (sa + sb) / 2
+    ari = (sum_ij - expected) / (maxi - expected) if maxi != expected else 1.0
+    mi = sum(v / n * math.log(v * n / (ca[i] * cb[j])) for (i, j), v in cont.items())
+    ha = -sum(v / n * math.log(v / n) for v in ca.values())
+    hb = -sum(v / n * math.log(v / n) for v in cb.values())
+    nmi = mi / math.sqrt(ha * hb) if ha > 0 and hb > 0 else (1.0 if ha == hb else 0.0)
+    return float(ari), float(nmi)
+
+
+def evaluate(case, labels_path, min_posts: int = 0) -> dict:
+    """Metrics for accounts in both the case and the labels (with at least ``min_posts`` posts)."""
+    labels = read_labels(labels_path)
+    rows = case.engine.query("""
+        SELECT a.account_id, coalesce(s.score, 0) AS score, coalesce(s.flagged, false) AS flagged, s.cluster,
+               (SELECT count(*) FROM posts p WHERE p.account_id = a.account_id) AS n_posts
+        FROM accounts a LEFT JOIN account_scores s USING (account_id) ORDER BY a.account_id""").to_pylist()
+    rows = [r for r in rows if r["account_id"] in labels and r["n_posts"] >= min_posts]
+    if not rows:
+        raise InputError("no labelled account is in the case", file=str(labels_path))
+    y = np.array([labels[r["account_id"]] != "organic" for r in rows])
+    flag = np.array([bool(r["flagged"]) for r in rows])
+    tp, fp = int((y & flag).sum()), int((~y & flag).sum())
+    fn = int((y & ~flag).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    pred = [f"c{r['cluster']}" if r["flagged"] else f"none:{r['account_id']}" for r in rows]
+    truth = [labels[r["account_id"]] if labels[r["account_id"]] != "organic" else f"organic:{r['account_id']}"
+             for r in rows]
+    ari, nmi = ari_nmi(truth, pred)
+    per_op = {}
+    for op in sorted({labels[r["account_id"]] for r in rows} - {"organic"}):
+        m = np.array([labels[r["account_id"]] == op for r in rows])
+        per_op[op] = float((m & flag).sum() / m.sum())
+    return {
+        "precision": precision, "recall": recall, "f1": f1,
+        "organic_fpr": fp / max(1, int((~y).sum())), "auc": auc([r["score"] for r in rows], y),
+        "ari": ari, "nmi": nmi, "per_operation": per_op, "n_accounts": len(rows),
+        "n_operation_accounts": int(y.sum()), "flagged": int(flag.sum()), "min_posts": min_posts,
+    }

@@ -1,0 +1,1 @@
+"""From traces to operations: significance, fusion and clustering."""
