@@ -1,0 +1,83 @@
+"""Collect everything the report shows from a case into plain Python data (no rendering here)."""
+
+from __future__ import annotations
+
+import json
+
+MAX_NODES = 300
+SAMPLES = 12
+
+
+def collect(case, max_operations: int = 50) -> dict:
+    eng = case.engine
+    q = lambda sql, *p: eng.query(sql, list(p) if p else None).to_pylist()  # noqa: E731
+    data = {
+        "provenance": q("SELECT * EXCLUDE (mapping), mapping FROM provenance ORDER BY ingest_id"),
+        "rejects": q('SELECT file, "row", "column", reason, raw FROM rejects ORDER BY file, "row" LIMIT 50'),
+        "n_rejects": eng.scalar("SELECT count(*) FROM rejects"),
+        "counts": q("""SELECT (SELECT count(*) FROM posts) AS posts, (SELECT count(*) FROM accounts) AS accounts,
+                       (SELECT min(created_at) FROM posts) AS first, (SELECT max(created_at) FROM posts) AS last""")[0],
+        "detect": case.get_meta("detect", {}), "analyse": case.get_meta("analyse", {}),
+        "operations": [],
+    }
+    if not case.has_table("operations") or "size" not in [
+            r["column_name"] for r in q("DESCRIBE SELECT * FROM operations")]:
+        return data
+    ops = q("SELECT * FROM operations ORDER BY rank LIMIT ?", max_operations)
+    for op in ops:
+        data["operations"].append(_operation(case, q, op))
+    return data
+
+
+def _operation(case, q, op) -> dict:
+    cid = op["cluster"]
+    members = q("""SELECT a.account_id, a.handle, a.display_name, a.reported_location, a.description,
+                          a.created_at, s.score, s.significant_links, s.rationale,
+                          (SELECT count(*) FROM posts p WHERE p.account_id = a.account_id) AS posts,
+                          (SELECT mode(client) FROM posts p WHERE p.account_id = a.account_id) AS client
+                   FROM clusters c JOIN accounts a USING (account_id) LEFT JOIN account_scores s USING (account_id)
+                   WHERE c.cluster = ? ORDER BY s.total_strength DESC NULLS LAST, a.account_id""", cid)
+    alpha = case.get_meta("analyse", {}).get("alpha", 0.05)
+    links = q("""SELECT f.account_a, f.account_b, f.strength, f.traces FROM fused_edges f
+                 JOIN clusters c1 ON c1.account_id = f.account_a JOIN clusters c2 ON c2.account_id = f.account_b
+                 WHERE c1.cluster = ? AND c2.cluster = ? AND f.q_fused <= ?
+                 ORDER BY f.strength DESC, f.account_a, f.account_b LIMIT 2000""", cid, cid, alpha)
+    hours = q("""SELECT isodow(created_at) - 1 AS dow, hour(created_at) AS hour, count(*) AS n
+                 FROM posts JOIN clusters c USING (account_id) WHERE c.cluster = ? GROUP BY ALL""", cid)
+    days = q("""SELECT CAST(date_trunc('day', created_at) AS DATE) AS day, count(*) AS n
+                FROM posts JOIN clusters c USING (account_id) WHERE c.cluster = ? GROUP BY ALL ORDER BY day""", cid)
+    samples = q("""SELECT e.trace, e.object, e.dt_ms, pa.account_id AS acc_a, pa.text AS text_a, pa.created_at AS at_a,
+                          pb.account_id AS acc_b, pb.text AS text_b, pb.created_at AS at_b
+                   FROM edge_evidence e JOIN clusters c1 ON c1.account_id = e.account_a
+                   JOIN clusters c2 ON c2.account_id = e.account_b
+                   JOIN posts pa ON pa.post_id = e.post_a JOIN posts pb ON pb.post_id = e.post_b
+                   WHERE c1.cluster = ? AND c2.cluster = ?
+                   ORDER BY e.dt_ms, e.trace, e.post_a, e.post_b LIMIT ?""", cid, cid, SAMPLES)
+    objects = q("""SELECT e.trace, e.object, count(*) AS n FROM edge_evidence e
+                   JOIN clusters c1 ON c1.account_id = e.account_a JOIN clusters c2 ON c2.account_id = e.account_b
+                   WHERE c1.cluster = ? AND c2.cluster = ? GROUP BY ALL ORDER BY n DESC, e.trace, e.object LIMIT 15""",
+                cid, cid)
+    domains = q("""SELECT d AS domain, count(*) AS n FROM (SELECT unnest(domains) AS d FROM posts
+                   JOIN clusters c USING (account_id) WHERE c.cluster = ?) GROUP BY ALL ORDER BY n DESC, d LIMIT 10""", cid)
+    checks = []
+    if case.has_table("checks"):
+        checks = q("""SELECT k.* FROM checks k JOIN clusters c USING (account_id) WHERE c.cluster = ?
+                      ORDER BY k.strength DESC, k.account_id, k."check" LIMIT 200""", cid)
+    keep = {m["account_id"] for m in members[:MAX_NODES]}
+    graph = {
+        "nodes": [{"id": m["account_id"], "label": m["handle"] or m["account_id"], "posts": m["posts"]}
+                  for m in members if m["account_id"] in keep],
+        "edges": [{"source": e["account_a"], "target": e["account_b"], "strength": e["strength"],
+                   "trace": e["traces"].split(":")[0]} for e in links
+                  if e["account_a"] in keep and e["account_b"] in keep],
+    }
+    return {"op": op, "members": members, "graph": graph, "hours": hours, "days": days, "samples": samples,
+            "objects": objects, "domains": domains, "checks": checks}
+
+
+def safe_json(obj) -> str:
+    """JSON that cannot end a <script> element or open a comment, whatever the data says."""
+    text = json.dumps(obj, default=str, ensure_ascii=False, sort_keys=True)
+    for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(a, b)
+    return text
