@@ -34,7 +34,7 @@ def _engine_for(case, engine: str):
 
 
 def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duckdb", max_neighbors=200,
-           evidence_k=5, progress=None) -> dict:
+           evidence_k=5, shuffles=4, seed=0, progress=None) -> dict:
     """Run traces and store their edges (with p- and q-values), evidence and statistics."""
     names = list(traces or DEFAULT_TRACES)
     windows, min_weights = dict(windows or {}), dict(min_weights or {})
@@ -48,7 +48,8 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
     try:
         for name in names:
             t0 = time.perf_counter()
-            res = run_trace(eng, name, windows.get(name), min_weights.get(name), max_neighbors, evidence_k)
+            res = run_trace(eng, name, windows.get(name), min_weights.get(name), max_neighbors, evidence_k,
+                            shuffles, seed)
             tables.append(significance.trace_pvalues(res))
             evidence.append(res.evidence.cast(EVIDENCE_SCHEMA))
             stats[name] = res.stats
@@ -65,7 +66,7 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
     case.write_table("edges", edges)
     case.write_table("edge_evidence", pa.concat_tables(evidence))
     case.set_meta("detect", {"traces": names, "engine": engine, "max_neighbors": max_neighbors,
-                             "evidence_k": evidence_k, "stats": stats, "seconds": timings,
+                             "evidence_k": evidence_k, "shuffles": shuffles, "seed": seed, "stats": stats, "seconds": timings,
                              "unmask_version": __version__})
     return {"edges": edges.num_rows, "stats": stats, "seconds": timings}
 
@@ -109,7 +110,8 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
         loaded = ingest(case, inputs, fmt=fmt, mapping=mapping, const=const)
         timings["ingest"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        det = detect(case, traces=traces, windows=windows, min_weights=min_weights, engine=engine, progress=progress)
+        det = detect(case, traces=traces, windows=windows, min_weights=min_weights, engine=engine, seed=seed,
+                     progress=progress)
         timings["detect"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         ana = analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster)

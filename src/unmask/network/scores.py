@@ -36,7 +36,7 @@ def cluster_scores(case, fast_seconds: float = 10.0) -> pa.Table:
         SELECT c.cluster, any_value(c.cluster_size) AS size,
                (SELECT count(*) FROM inside i WHERE i.cluster = c.cluster) AS links,
                (SELECT avg(strength) FROM inside i WHERE i.cluster = c.cluster) AS strength,
-               (SELECT avg(CASE WHEN dt_ms <= {int(fast_seconds * 1000)} THEN 1.0 ELSE 0.0 END)
+               (SELECT avg(CASE WHEN abs(dt_ms) <= {int(fast_seconds * 1000)} THEN 1.0 ELSE 0.0 END)
                   FROM ev WHERE ev.cluster = c.cluster) AS fast_share,
                (SELECT dup * 1.0 / nullif(n, 0) FROM dup WHERE dup.cluster = c.cluster) AS duplication,
                (SELECT count(*) FROM posts_c pc WHERE pc.cluster = c.cluster) AS posts,

@@ -7,7 +7,14 @@ its burstiness. The chance that two random actions form a within-window co-actio
 within-window action pairs actually observed (hot objects included, before any cap). The
 expected co-actions of accounts a and b is then ``lambda = k_a * k_b * W / C(M, 2)``, and the
 edge's p-value is the Poisson tail ``P(X >= weight)``. Viral posts raise ``W`` and so the bar
-for everyone; busy accounts raise their own ``lambda``. See docs/methods.md for assumptions.
+for everyone; busy accounts raise their own ``lambda``.
+
+Rhythm null (traces whose objects recur day after day: text, hashtags, domains, mentions,
+synchronized posting): each account's timeline is shifted by whole weeks, keeping its daily and
+weekly rhythm, and the pair's co-actions are counted again (see
+:func:`unmask.traces.base.rhythm_null`). Its expectation ``(count + 0.5) / shuffles`` gives a
+second Poisson tail. An edge's p-value is the larger of the two (an intersection-union test:
+the link must beat both nulls). See docs/methods.md for assumptions and failure modes.
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ def trace_pvalues(result) -> pa.Table:
     """The trace's edges with ``expected`` (lambda) and ``p_value`` columns added."""
     edges = result.edges
     if edges.num_rows == 0:
-        return edges.append_column("expected", pa.array([], pa.float64())).append_column(
-            "p_value", pa.array([], pa.float64()))
+        empty = pa.array([], pa.float64())
+        return (edges.append_column("expected", empty).append_column("expected_rhythm", empty)
+                .append_column("p_value", empty))
     counts = dict(zip(result.account_actions.column("account_id").to_pylist(),
                       result.account_actions.column("k").to_pylist()))
     M = max(int(result.stats["actions"]), 2)
@@ -34,7 +42,14 @@ def trace_pvalues(result) -> pa.Table:
     lam = ka * kb * rate
     w = edges.column("weight").to_numpy().astype(float)
     p = poisson.sf(w - 1, lam)
-    return edges.append_column("expected", pa.array(lam)).append_column("p_value", pa.array(p))
+    shuffles = (result.stats.get("rhythm_null") or {}).get("shuffles", 0)
+    if result.rhythm_expected is not None and shuffles:
+        lam_r = (np.asarray(result.rhythm_expected, float) * shuffles + 0.5) / shuffles
+        p = np.maximum(p, poisson.sf(w - 1, lam_r))
+    else:
+        lam_r = np.full(len(w), np.nan)
+    return (edges.append_column("expected", pa.array(lam)).append_column("expected_rhythm", pa.array(lam_r))
+            .append_column("p_value", pa.array(p)))
 
 
 def bh(p: np.ndarray, m: int | None = None) -> np.ndarray:

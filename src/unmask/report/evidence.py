@@ -52,7 +52,7 @@ def _operation(case, q, op) -> dict:
                    JOIN clusters c2 ON c2.account_id = e.account_b
                    JOIN posts pa ON pa.post_id = e.post_a JOIN posts pb ON pb.post_id = e.post_b
                    WHERE c1.cluster = ? AND c2.cluster = ?
-                   ORDER BY e.dt_ms, e.trace, e.post_a, e.post_b LIMIT ?""", cid, cid, SAMPLES)
+                   ORDER BY abs(e.dt_ms), e.trace, e.post_a, e.post_b LIMIT ?""", cid, cid, SAMPLES)
     objects = q("""SELECT e.trace, e.object, count(*) AS n FROM edge_evidence e
                    JOIN clusters c1 ON c1.account_id = e.account_a JOIN clusters c2 ON c2.account_id = e.account_b
                    WHERE c1.cluster = ? AND c2.cluster = ? GROUP BY ALL ORDER BY n DESC, e.trace, e.object LIMIT 15""",

@@ -24,7 +24,8 @@ for _m in (co_retweet, fast_retweet, co_link, co_domain, co_hashtag, co_reply, c
 DEFAULT_TRACES = tuple(TRACES)
 
 
-def run_trace(engine, name, window_s=None, min_weight=None, max_neighbors=200, evidence_k=5) -> TraceResult:
+def run_trace(engine, name, window_s=None, min_weight=None, max_neighbors=200, evidence_k=5, shuffles=4,
+              seed=0) -> TraceResult:
     """Run one registered trace with its documented defaults unless overridden."""
     if name not in TRACES:
         raise ParameterError(f"unknown trace {name!r}; choose from {sorted(TRACES)}")
@@ -36,7 +37,7 @@ def run_trace(engine, name, window_s=None, min_weight=None, max_neighbors=200, e
     runner = getattr(t, "runner", None)
     if runner:
         return runner(engine, t, w, m, max_neighbors, evidence_k)
-    return coaction(engine, t, w, m, max_neighbors, evidence_k)
+    return coaction(engine, t, w, m, max_neighbors, evidence_k, shuffles, seed)
 
 
 __all__ = ["TRACES", "DEFAULT_TRACES", "register", "run_trace", "Trace", "TraceResult", "EDGE_COLUMNS"]

@@ -34,6 +34,7 @@ class Trace:
     actions: Callable
     prepare: Callable | None = None
     directed: bool = False
+    rhythm_null: bool = False  # also test against week-shifted timelines (objects that recur daily)
     params: dict = field(default_factory=dict)
 
 
@@ -44,10 +45,11 @@ class TraceResult:
     evidence: pa.Table
     stats: dict
     account_actions: pa.Table  # account_id, trace, k: actions per account, for the null model
+    rhythm_expected: list | None = None  # expected weight per edge under the rhythm null
 
 
 def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbors: int = 200,
-             evidence_k: int = 5) -> TraceResult:
+             evidence_k: int = 5, shuffles: int = 4, seed: int = 0) -> TraceResult:
     """Run one co-action trace on ``engine``; see the module docstring for the semantics."""
     w = int(round(window_s * 1000))
     K = int(max_neighbors)
@@ -55,18 +57,29 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
     if trace.prepare:
         trace.prepare(engine)
     engine.create_table(f"_act_{name}", trace.actions(engine))
-    engine.create_table(f"_rank_{name}", f"""
+    _pairs(engine, name, f"_act_{name}", w, K)
+    result = _finish(engine, name, window_s, min_weight, K, evidence_k, trace.params, keep_act=True)
+    if trace.rhythm_null and shuffles > 0:
+        result.stats["rhythm_null"] = rhythm_null(engine, trace, result, w, K, shuffles, seed)
+    engine.drop(f"_act_{name}")
+    return result
+
+
+def _pairs(engine, name, source, w, K, suffix=""):
+    """Within-window pairs of actions in ``source`` on the same object (see module docstring)."""
+    n = name + suffix
+    engine.create_table(f"_rank_{n}", f"""
         SELECT account_id, object, post_id, t,
                row_number() OVER (PARTITION BY object ORDER BY t, account_id, post_id) AS rn
-        FROM _act_{name}""")
-    engine.create_table(f"_reach_{name}", f"""
+        FROM {source}""")
+    engine.create_table(f"_reach_{n}", f"""
         SELECT account_id, object, post_id, t, rn,
                max(rn) OVER (PARTITION BY object ORDER BY t
                              RANGE BETWEEN CURRENT ROW AND {w} FOLLOWING) - rn AS n_within
-        FROM _rank_{name}""")
-    engine.create_table(f"_objn_{name}", f"""
-        SELECT object, count(DISTINCT account_id) AS n_acc FROM _act_{name} GROUP BY object""")
-    engine.create_table(f"_pairs_{name}", f"""
+        FROM _rank_{n}""")
+    engine.create_table(f"_objn_{n}", f"""
+        SELECT object, count(DISTINCT account_id) AS n_acc FROM {source} GROUP BY object""")
+    engine.create_table(f"_pairs_{n}", f"""
         SELECT CASE WHEN a.account_id < b.account_id THEN a.account_id ELSE b.account_id END AS account_a,
                CASE WHEN a.account_id < b.account_id THEN b.account_id ELSE a.account_id END AS account_b,
                a.object AS object,
@@ -76,13 +89,65 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
                a.t AS t1, b.t AS t2
         FROM (SELECT account_id, object, post_id, t, rn,
                      {engine.explode_range(f'CASE WHEN n_within > {K} THEN {K} ELSE n_within END')} AS d
-              FROM _reach_{name} WHERE n_within > 0) a
-        JOIN _rank_{name} b ON b.object = a.object AND b.rn = a.rn + a.d
+              FROM _reach_{n} WHERE n_within > 0) a
+        JOIN _rank_{n} b ON b.object = a.object AND b.rn = a.rn + a.d
         WHERE a.account_id <> b.account_id""")
-    return _finish(engine, name, window_s, min_weight, K, evidence_k, trace.params)
 
 
-def _finish(engine, name, window_s, min_weight, K, evidence_k, params):
+WEEK_MS = 7 * 86_400_000
+DAY_MS = 86_400_000
+
+
+def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
+    """Expected co-actions per edge when each account's timeline is shifted by whole weeks.
+
+    A circular shift by whole weeks (whole days for periods under four weeks) keeps every
+    account's hour-of-day and weekday rhythm and its volume, and breaks only the alignment
+    between accounts. Scheduled bots that post on the hour stay aligned, so their
+    synchronisation is explained by rhythm; accounts that act together on events do not.
+    """
+    import numpy as np
+
+    name = trace.name
+    span = engine.query(f"SELECT min(t) AS lo, max(t) AS hi FROM _act_{name}").to_pylist()[0]
+    if span["lo"] is None:
+        return {"shuffles": 0, "note": "no actions"}
+    length = span["hi"] - span["lo"] + 1
+    unit = WEEK_MS if length >= 4 * WEEK_MS else DAY_MS
+    slots = int(length // unit) + 1
+    if slots < 2:
+        return {"shuffles": 0, "note": "period shorter than two days: rhythm null skipped"}
+    accounts = result.account_actions.column("account_id").to_pylist()
+    rng = np.random.default_rng(seed)
+    rows = {"account_id": [], "r": [], "shift": []}
+    for r in range(shuffles):
+        rows["account_id"] += accounts
+        rows["r"] += [r] * len(accounts)
+        rows["shift"] += (rng.integers(1, slots, len(accounts)) * unit).tolist()
+    engine.register("_shift", pa.table({"account_id": pa.array(rows["account_id"], pa.string()),
+                                        "r": pa.array(rows["r"], pa.int64()),
+                                        "shift": pa.array(rows["shift"], pa.int64())}))
+    period = slots * unit
+    engine.create_table(f"_act_{name}_s", f"""
+        SELECT a.account_id, CAST(s.r AS VARCHAR) || '|' || a.object AS object, a.post_id,
+               {span['lo']} + ((a.t - {span['lo']} + s.shift) % {period}) AS t
+        FROM _act_{name} a JOIN _shift s ON s.account_id = a.account_id""")
+    _pairs(engine, name, f"_act_{name}_s", w, K, suffix="_s")
+    engine.register("_cand", result.edges.select(["account_a", "account_b"]))
+    counts = engine.query(f"""
+        SELECT c.account_a, c.account_b, count(p.account_a) AS n FROM _cand c
+        LEFT JOIN _pairs_{name}_s p ON p.account_a = c.account_a AND p.account_b = c.account_b
+        GROUP BY c.account_a, c.account_b ORDER BY c.account_a, c.account_b""")
+    for t in ("_act_", "_rank_", "_reach_", "_objn_", "_pairs_"):
+        engine.drop(f"{t}{name}_s")
+    expected = dict(zip(zip(counts.column("account_a").to_pylist(), counts.column("account_b").to_pylist()),
+                        (np.array(counts.column("n").to_pylist(), float) / shuffles).tolist()))
+    result.rhythm_expected = [expected.get(k, 0.0) for k in zip(result.edges.column("account_a").to_pylist(),
+                                                                 result.edges.column("account_b").to_pylist())]
+    return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed}
+
+
+def _finish(engine, name, window_s, min_weight, K, evidence_k, params, keep_act=False):
     """Aggregate pairs into edges, keep an evidence sample, and gather the null-model inputs."""
     n_accounts = engine.query(f"SELECT count(DISTINCT account_id) AS n FROM _act_{name}").column(0)[0].as_py()
     engine.create_table(f"_edges_{name}", f"""
@@ -98,7 +163,7 @@ def _finish(engine, name, window_s, min_weight, K, evidence_k, params):
     evidence = engine.query(f"""
         SELECT account_a, account_b, trace, object, post_a, post_b, dt_ms FROM (
             SELECT p.*, '{name}' AS trace, row_number() OVER (PARTITION BY p.account_a, p.account_b
-                                              ORDER BY p.dt_ms, p.object, p.post_a, p.post_b) AS k
+                                              ORDER BY abs(p.dt_ms), p.object, p.post_a, p.post_b) AS k
             FROM _pairs_{name} p JOIN _edges_{name} e
               ON e.account_a = p.account_a AND e.account_b = p.account_b
             WHERE e.weight >= {int(min_weight)}) s
@@ -114,6 +179,6 @@ def _finish(engine, name, window_s, min_weight, K, evidence_k, params):
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
     counts = engine.query(f"""SELECT account_id, '{name}' AS trace, count(*) AS k FROM _act_{name}
                               GROUP BY account_id ORDER BY account_id""")
-    for t in ("_act_", "_rank_", "_reach_", "_objn_", "_pairs_", "_edges_"):
+    for t in ("_rank_", "_reach_", "_objn_", "_pairs_", "_edges_") + (() if keep_act else ("_act_",)):
         engine.drop(f"{t}{name}")
     return TraceResult(name, edges, evidence, stats, counts)

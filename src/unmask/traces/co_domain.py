@@ -11,4 +11,4 @@ def actions(engine):
                WHERE d IS NOT NULL AND d <> ''"""
 
 
-TRACE = Trace("co_domain", "same link domain", window_s=600, min_weight=3, actions=actions)
+TRACE = Trace("co_domain", "same link domain", window_s=600, min_weight=3, actions=actions, rhythm_null=True)

@@ -15,4 +15,4 @@ def actions(engine):
     return f"{single} UNION ALL {seq}"
 
 
-TRACE = Trace("co_hashtag", "same hashtag or hashtag sequence", window_s=300, min_weight=3, actions=actions)
+TRACE = Trace("co_hashtag", "same hashtag or hashtag sequence", window_s=300, min_weight=3, actions=actions, rhythm_null=True)

@@ -12,4 +12,4 @@ def actions(engine):
                WHERE m IS NOT NULL AND m <> ''"""
 
 
-TRACE = Trace("co_mention", "same mentioned account", window_s=600, min_weight=3, actions=actions)
+TRACE = Trace("co_mention", "same mentioned account", window_s=600, min_weight=3, actions=actions, rhythm_null=True)

@@ -15,5 +15,5 @@ def actions(engine, min_length=MIN_LENGTH):
                WHERE length(nt) >= {int(min_length)}"""
 
 
-TRACE = Trace("co_text", "identical normalised text", window_s=3600, min_weight=2, actions=actions,
+TRACE = Trace("co_text", "identical normalised text", window_s=3600, min_weight=2, actions=actions, rhythm_null=True,
               params={"min_length": MIN_LENGTH})

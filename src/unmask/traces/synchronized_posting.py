@@ -14,4 +14,4 @@ def actions(engine):
 
 
 TRACE = Trace("synchronized_posting", "posting within seconds of each other", window_s=5, min_weight=4,
-              actions=actions)
+              actions=actions, rhythm_null=True)

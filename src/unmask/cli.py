@@ -1,0 +1,283 @@
+"""The command line: parse, call one library function, print. Errors become clear messages."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from unmask import __version__
+from unmask.errors import UnmaskError
+
+err = Console(stderr=True)
+out = Console()
+
+
+def _pairs(values, what, cast=str):
+    """``K=V`` options to a dict, with a clear error for a malformed one."""
+    result = {}
+    for v in values:
+        if "=" not in v:
+            raise click.BadParameter(f"{what} takes KEY=VALUE, got {v!r}")
+        k, val = v.split("=", 1)
+        result[k.strip()] = cast(val.strip())
+    return result
+
+
+def _seconds(v: str) -> float:
+    v = v.strip().lower()
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    for u in ("ms", "s", "m", "h", "d"):
+        if v.endswith(u) and v[: -len(u)].replace(".", "", 1).isdigit():
+            return float(v[: -len(u)]) * units[u]
+    return float(v)
+
+
+class _Stage:
+    """A rich progress display of pipeline stages; silent with --quiet."""
+
+    def __init__(self, quiet):
+        self.quiet = quiet
+
+    def __enter__(self):
+        if self.quiet:
+            return lambda *a, **k: None
+        self.p = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
+                          transient=True)
+        self.p.__enter__()
+        self.task = self.p.add_task("working", total=None)
+        return lambda msg, *a: self.p.update(self.task, description=str(getattr(msg, "file", msg)))
+
+    def __exit__(self, *exc):
+        if not self.quiet:
+            self.p.__exit__(*exc)
+
+
+def main():
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except UnmaskError as exc:
+        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        sys.exit(2)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="unmask")
+def cli():
+    """unmask: find coordinated, covert influence operations in data you already hold."""
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path())
+@click.option("--case", "case_path", required=True, type=click.Path(), help="case file (DuckDB), created if missing")
+@click.option("--format", "fmt", type=click.Choice(["io-archive", "twarc2", "csv", "jsonl", "parquet"]),
+              help="override format sniffing")
+@click.option("--map", "maps", multiple=True, help="canonical=column, e.g. --map account_id=author")
+@click.option("--const", "consts", multiple=True, help="canonical=value for every row, e.g. --const kind=retweet")
+@click.option("--mapping", type=click.Path(exists=True), help="TOML file with [map] and [const] tables")
+@click.option("--time-mode", type=click.Choice(["auto", "iso", "epoch_s", "epoch_ms", "excel"]), default="auto",
+              help="how to read times; excel serial days only when asked, as they are ambiguous")
+@click.option("--list-delimiter", help="delimiter of list fields given as plain strings (default: spaces, commas or |)")
+@click.option("--json", "as_json", is_flag=True, help="print one JSON object")
+@click.option("--quiet", is_flag=True, help="no progress display")
+def ingest(inputs, case_path, fmt, maps, consts, mapping, time_mode, list_delimiter, as_json, quiet):
+    """Append INPUT files to a case, with exact row accounting."""
+    from unmask.ingest import ingest as do_ingest
+    from unmask.store import Case
+
+    m, c = _mapping(maps, consts, mapping)
+    with Case(case_path) as case, _Stage(quiet) as step:
+        results = do_ingest(case, inputs, fmt=fmt, mapping=m, const=c, time_mode=time_mode,
+                            delimiter=list_delimiter, progress=step)
+    total = {k: sum(getattr(r, k) for r in results) for k in ("rows_read", "rows_loaded", "rows_rejected")}
+    rejects = [x for r in results for x in r.rejects][:20]
+    if as_json:
+        click.echo(json.dumps({**total, "rejects": rejects, "case": str(case_path),
+                               "files": [r.as_dict() for r in results]}, default=str))
+    else:
+        for r in results:
+            if r.mapping:
+                err.print(f"mapping used for {r.file}: {json.dumps(r.mapping.get('columns', r.mapping))}")
+                for note in r.mapping.get("notes", []):
+                    err.print(f"[yellow]note:[/] {note}")
+            out.print(f"{r.file}: read {r.rows_read:,}, loaded {r.rows_loaded:,} "
+                      f"({r.rows_duplicate:,} already present), rejected {r.rows_rejected:,}", highlight=False)
+        for x in rejects:
+            out.print(f"  rejected {x['file']} row {x['row']} column {x['column']}: {x['reason']}", highlight=False)
+    if total["rows_rejected"]:
+        err.print(f"[yellow]warning:[/] {total['rows_rejected']:,} rows rejected; see the case's rejects table")
+
+
+def _mapping(maps, consts, mapping_file):
+    m, c = {}, {}
+    if mapping_file:
+        import tomllib
+
+        with open(mapping_file, "rb") as fh:
+            data = tomllib.load(fh)
+        m.update(data.get("map", {}))
+        c.update(data.get("const", {}))
+    m.update(_pairs(maps, "--map"))
+    c.update(_pairs(consts, "--const"))
+    return m or None, c or None
+
+
+@cli.command()
+@click.option("--posts", type=int, default=None, help="total posts")
+@click.option("--seed", type=int, default=None, help="random seed")
+@click.option("--out", "out_dir", type=click.Path(), help="folder to write")
+@click.option("--config", type=click.Path(exists=True), help="TOML file of knobs (see README)")
+@click.option("--format", "fmt", type=click.Choice(["io-archive", "twarc2", "csv"]), default="io-archive")
+@click.option("--set", "sets", multiple=True, help="any knob as name=value, e.g. --set operations=3")
+@click.option("--describe", is_flag=True, help="print summary statistics as JSON")
+def simulate(posts, seed, out_dir, config, fmt, sets, describe):
+    """Write a labelled dataset of organic activity and planted operations."""
+    from unmask.simulate import SimConfig, simulate as run_sim
+    from unmask.simulate.writers import describe as describe_data, write
+
+    knobs = {k: json.loads(v) if v[:1] in "[{0123456789-." or v in ("true", "false") else v
+             for k, v in _pairs(sets, "--set").items()}
+    knobs.update({k: v for k, v in (("posts", posts), ("seed", seed)) if v is not None})
+    cfg = SimConfig.from_toml(config, **knobs) if config else SimConfig(**knobs)
+    data = run_sim(cfg)
+    if out_dir:
+        files, labels = write(data, out_dir, fmt)
+        err.print(f"wrote {', '.join(str(f) for f in files)} and {labels}")
+    if describe or not out_dir:
+        click.echo(json.dumps(describe_data(data), indent=2))
+
+
+@cli.command()
+@click.option("--case", "case_path", required=True, type=click.Path(exists=True))
+@click.option("--traces", help="comma-separated traces (default: all)")
+@click.option("--window", "windows", multiple=True, help="trace=seconds, e.g. co_retweet=60s")
+@click.option("--min-weight", "min_weights", multiple=True, help="trace=N")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")
+@click.option("--max-neighbors", type=int, default=200, help="cap on pairs per action on hot objects")
+@click.option("--alpha", type=float, default=0.05, help="false-discovery rate for links")
+@click.option("--resolution", type=float, default=1.0, help="Leiden resolution")
+@click.option("--seed", type=int, default=0)
+@click.option("--min-cluster", type=int, default=5, help="accounts needed for a candidate operation")
+@click.option("--quiet", is_flag=True)
+def detect(case_path, traces, windows, min_weights, engine, max_neighbors, alpha, resolution, seed, min_cluster,
+           quiet):
+    """Compute coordination traces, their significance, and candidate operations."""
+    from unmask import api
+    from unmask.store import Case
+
+    with Case(case_path) as case, _Stage(quiet) as step:
+        det = api.detect(case, traces=traces.split(",") if traces else None,
+                         windows=_pairs(windows, "--window", _seconds), min_weights=_pairs(min_weights, "--min-weight", int),
+                         engine=engine, max_neighbors=max_neighbors, progress=step)
+        ana = api.analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster)
+        api.run_checks(case)
+    for name, s in det["stats"].items():
+        out.print(f"{name}: {s['candidate_pairs']:,} co-acting pairs, {det['seconds'][name]} s", highlight=False)
+    out.print(f"{ana['significant_links']:,} significant links (FDR {alpha}, ~{ana['expected_false_links']:.1f} "
+              f"expected false); {ana['candidate_operations']} candidate operations", highlight=False)
+
+
+@cli.command()
+@click.option("--case", "case_path", required=True, type=click.Path(exists=True))
+@click.option("--trace", required=True)
+@click.option("--top", type=int, default=20)
+def edges(case_path, trace, top):
+    """Show a trace's strongest edges with their evidence."""
+    from unmask.store import Case
+
+    with Case(case_path, read_only=True) as case:
+        rows = case.engine.query("""SELECT * FROM edges WHERE trace = ? ORDER BY p_value, weight DESC, account_a,
+                                    account_b LIMIT ?""", [trace, top]).to_pylist()
+        table = Table("account_a", "account_b", "weight", "expected", "p", "q", "evidence (object, Δt)")
+        for r in rows:
+            ev = case.engine.query("""SELECT object, dt_ms FROM edge_evidence WHERE account_a = ? AND account_b = ?
+                                      AND trace = ? LIMIT 3""", [r["account_a"], r["account_b"], trace]).to_pylist()
+            table.add_row(r["account_a"], r["account_b"], str(r["weight"]), f"{r['expected']:.3g}",
+                          f"{r['p_value']:.2g}", f"{r['q_value']:.2g}",
+                          "; ".join(f"{e['object'][:40]} ({e['dt_ms'] / 1000:.1f}s)" for e in ev))
+    out.print(table)
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--out", "out_dir", required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["io-archive", "twarc2", "csv", "jsonl", "parquet"]))
+@click.option("--map", "maps", multiple=True)
+@click.option("--const", "consts", multiple=True)
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")
+@click.option("--alpha", type=float, default=0.05)
+@click.option("--seed", type=int, default=0)
+@click.option("--quiet", is_flag=True)
+def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, quiet):
+    """Ingest, detect, test significance, cluster, check and report, into OUT."""
+    from unmask import api
+
+    m, c = _mapping(maps, consts, None)
+    with _Stage(quiet) as step:
+        result = api.run(inputs, out_dir, fmt=fmt, mapping=m, const=c, engine=engine, alpha=alpha, seed=seed,
+                         progress=step)
+    out.print(f"case: {result['case']}\nreport: {result.get('report')}", highlight=False)
+
+
+@cli.command()
+@click.option("--out", "out_dir", default="unmask-demo", type=click.Path(), show_default=True)
+@click.option("--posts", type=int, default=20000, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--quiet", is_flag=True)
+def demo(out_dir, posts, seed, quiet):
+    """Simulate a labelled world with planted operations, analyse it, and write a report."""
+    from unmask import api
+
+    with _Stage(quiet) as step:
+        result = api.demo(out_dir, posts=posts, seed=seed, progress=step)
+    ev = result["evaluation"]
+    out.print(f"Simulated {posts:,} posts with planted operations in {Path(out_dir) / 'data'}.\n"
+              f"Found {result['analyse']['candidate_operations']} candidate operations: precision "
+              f"{ev['precision']:.2f}, recall {ev['recall']:.2f}, organic false-positive rate "
+              f"{ev['organic_fpr']:.3f} against the simulator's labels.\n"
+              f"Report: {result.get('report')}", highlight=False)
+
+
+@cli.command()
+@click.option("--case", "case_path", required=True, type=click.Path(exists=True))
+@click.option("--labels", required=True, type=click.Path(exists=True))
+@click.option("--min-posts", type=int, default=0, help="only accounts with at least this many posts")
+@click.option("--json", "as_json", is_flag=True)
+def evaluate(case_path, labels, min_posts, as_json):
+    """Score the case's candidate operations against labels (account_id,label; 'organic' = negative)."""
+    from unmask.evaluate import evaluate as do_eval
+    from unmask.store import Case
+
+    with Case(case_path, read_only=True) as case:
+        res = do_eval(case, labels, min_posts=min_posts)
+    if as_json:
+        click.echo(json.dumps(res, sort_keys=True))
+    else:
+        for k, v in res.items():
+            out.print(f"{k}: {v}", highlight=False)
+
+
+@cli.command()
+@click.option("--case", "case_path", required=True, type=click.Path(exists=True))
+@click.option("--out", "out_path", required=True, type=click.Path())
+def report(case_path, out_path):
+    """Write the self-contained HTML report of a case."""
+    from unmask.report.html import write_report
+    from unmask.store import Case
+
+    with Case(case_path, read_only=True) as case:
+        out.print(str(write_report(case, out_path)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
