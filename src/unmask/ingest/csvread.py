@@ -15,8 +15,9 @@ def read_header(path: str, delimiter: str = ",") -> list[str]:
 
     opener = gzip.open if str(path).endswith(".gz") else open
     try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
-            header = next(csv.reader(fh, delimiter=delimiter), None)
+        with opener(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+        header = next(csv.reader([first.decode("utf-8-sig").rstrip("\r\n")], delimiter=delimiter), None)
     except UnicodeDecodeError as exc:
         raise InputError(f"header is not UTF-8 text: {exc.reason}", file=path, row=0) from exc
     except OSError as exc:

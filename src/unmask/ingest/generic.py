@@ -94,8 +94,9 @@ def raw_sql(scan: str, mapping: dict, types: dict, const: dict, delimiter: str |
     if "is_retweet" in mapping:
         kind = f"CASE WHEN {X.boolean(text_of('is_retweet'))} THEN 'retweet' ELSE coalesce({kind}, 'original') END"
     if "post_id" in mapping:  # rows that repeat a post (one row per object) merge their lists
-        lists = {f: f"list_distinct(flatten(list({list_of(f)}) OVER (PARTITION BY {_ident(mapping['post_id'])})))"
-                 for f in LIST_FIELDS}
+        part = f"OVER (PARTITION BY {_ident(mapping['post_id'])})"
+        lists = {f: f"CASE WHEN count(*) {part} > 1 THEN list_sort(list_distinct(flatten(list({list_of(f)}) {part}))) "
+                    f"ELSE {list_of(f)} END" for f in LIST_FIELDS}
     else:
         lists = {f: list_of(f) for f in LIST_FIELDS}
     cols = {raw: text_of(fld) for fld, raw in FIELDS.items() if raw and fld not in LIST_FIELDS}

@@ -41,14 +41,16 @@ def simulate(cfg: SimConfig) -> SimData:
 
 def _top_up(w, n):
     """Fill the remaining budget with organic reactions, so the total is what was asked for."""
-    if n <= 0:
-        return
-    who = w.rng.choice(w.organic, n, p=_activity_p(w))
-    t = w.sample_times(who)
-    kind = w.rng.choice([1, 2, 3], n, p=[0.66, 0.27, 0.07])
-    ref = pick_earlier(w, t, w.organic_originals, w.organic_original_t)
-    keep = ref >= 0
-    w.pending.append((who[keep], t[keep], kind[keep], ref[keep]))
+    for _ in range(20):  # a draw before the first original has nothing to react to: draw again
+        if n <= 0:
+            return
+        who = w.rng.choice(w.organic, n, p=_activity_p(w))
+        t = w.sample_times(who)
+        kind = w.rng.choice([1, 2, 3], n, p=[0.66, 0.27, 0.07])
+        ref = pick_earlier(w, t, w.organic_originals, w.organic_original_t)
+        keep = ref >= 0
+        w.pending.append((who[keep], t[keep], kind[keep], ref[keep]))
+        n -= int(keep.sum())
 
 
 def _activity_p(w):

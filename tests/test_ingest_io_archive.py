@@ -1,0 +1,117 @@
+import zipfile
+
+import pytest
+
+from conftest import USER_COLUMNS, archive_row, write_archive
+from unmask.errors import InputError
+from unmask.ingest import ingest, sniff
+from unmask.store import Case
+
+SNOWFLAKE = "1024287229525598210"  # 2018-07-31 13:34:40.512 UTC
+
+
+def _case(tmp_path):
+    return Case(tmp_path / "c.duckdb")
+
+
+def test_archive_quirks_are_handled(tmp_path):
+    rows = [
+        archive_row(tweetid=SNOWFLAKE, userid="111", user_screen_name="alice", tweet_time="2018-07-31 13:34",
+                    tweet_text="line one\nline \"two\", with comma", hashtags="['Iran', 'news']",
+                    urls="['https://presstv.ir/Detail/1?utm_source=x']", is_retweet="False"),
+        archive_row(tweetid="5", userid="b4f1a2c9d0e8ffaa11223344556677889900aabbccddeeff0011223344556677",
+                    tweet_time="2018-08-01 10:00", tweet_text="سلام دنیا — Привет мир", tweet_language="fa",
+                    is_retweet="True", retweet_tweetid=SNOWFLAKE, retweet_userid="111"),
+        archive_row(tweetid="1.01421E+18", userid="222", tweet_time="2018-08-01 10:00", tweet_text="mangled"),
+        archive_row(tweetid="7", userid="333", tweet_time="yesterday-ish", tweet_text="bad time"),
+        archive_row(tweetid="8", userid="333", tweet_time="08/02/2018 11:30", tweet_text="us date format",
+                    in_reply_to_tweetid=SNOWFLAKE, in_reply_to_userid="111"),
+    ]
+    path = write_archive(tmp_path / "tweets.csv", rows, bom=True)
+    with _case(tmp_path) as case:
+        (res,) = ingest(case, [path])
+        assert (res.rows_read, res.rows_loaded, res.rows_rejected) == (5, 3, 2)
+        reasons = {r["column"]: r["reason"] for r in res.rejects}
+        assert "Excel" in reasons["post_id"]
+        assert "unparsable time" in reasons["time"]
+        posts = {p["post_id"]: p for p in case.table("posts").to_pylist()}
+        first = posts[SNOWFLAKE]
+        assert first["time_precision"] == "ms" and first["created_at"].microsecond != 0
+        assert first["text"] == 'line one\nline "two", with comma'
+        assert first["hashtags"] == ["Iran", "news"] and first["domains"] == ["presstv.ir"]
+        rt = posts["5"]
+        assert rt["kind"] == "retweet" and rt["ref_post_id"] == SNOWFLAKE and rt["text"].startswith("سلام")
+        assert rt["time_precision"] == "minute"
+        assert posts["8"]["kind"] == "reply" and str(posts["8"]["created_at"]) == "2018-08-02 11:30:00"
+        accounts = {a["account_id"]: a for a in case.table("accounts").to_pylist()}
+        assert accounts["b4f1a2c9d0e8ffaa11223344556677889900aabbccddeeff0011223344556677"]["is_hashed"] is True
+        assert accounts["111"]["is_hashed"] is False
+        assert case.count("rejects") == 2
+
+
+def test_malformed_row_is_rejected_with_file_row_column(tmp_path):
+    path = write_archive(tmp_path / "t.csv", [archive_row(tweetid="1", userid="1", tweet_time="2018-01-01 00:00")])
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write('"2","2","short row","oops\n')
+    with _case(tmp_path) as case:
+        (res,) = ingest(case, [path])
+    assert res.rows_read == 2 and res.rows_loaded == 1 and res.rows_rejected == 1
+    assert res.rejects[0]["row"] == 2 and res.rejects[0]["column"]
+
+
+def test_reingest_does_not_duplicate(tmp_path):
+    path = write_archive(tmp_path / "t.csv", [archive_row(tweetid=str(i), userid="9", tweet_time="2018-01-01 00:00",
+                                                          tweet_text=f"t{i}") for i in range(1, 6)])
+    with _case(tmp_path) as case:
+        ingest(case, [path])
+        (again,) = ingest(case, [path])
+        assert case.count("posts") == 5
+        assert again.rows_loaded == 5 and again.rows_duplicate == 5
+        assert case.count("provenance") == 2
+
+
+def test_users_file_and_zip(tmp_path):
+    tweets = write_archive(tmp_path / "tweets.csv", [archive_row(tweetid="1", userid="42", tweet_time="2018-01-01 00:00")])
+    users = write_archive(tmp_path / "users.csv", [{c: "" for c in USER_COLUMNS} | {
+        "userid": "42", "user_screen_name": "bob", "user_reported_location": "Москва", "follower_count": "5",
+        "following_count": "7", "account_creation_date": "2015-03-04"}], columns=USER_COLUMNS)
+    z = tmp_path / "release.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.write(tweets, "tweets.csv")
+        zf.write(users, "users.csv")
+    with _case(tmp_path) as case:
+        res = ingest(case, [z])
+        assert [r.format for r in res] == ["io-archive", "io-archive-users"]
+        acc = case.table("accounts").to_pylist()
+        assert acc[0]["reported_location"] == "Москва" and acc[0]["followers"] == 5
+        prov = case.table("provenance").to_pylist()
+        assert all(p["sha256"] and len(p["sha256"]) == 64 for p in prov) and "release.zip!" in prov[0]["file"]
+
+
+def test_interrupted_ingest_leaves_case_unchanged(tmp_path):
+    good = write_archive(tmp_path / "t.csv", [archive_row(tweetid="1", userid="1", tweet_time="2018-01-01 00:00")])
+    with _case(tmp_path) as case:
+        with pytest.raises(InputError):
+            ingest(case, [good, tmp_path / "missing.csv"])
+        assert case.count("posts") == 0 and case.count("provenance") == 0
+
+
+def test_sniff_and_non_archive_header(tmp_path):
+    path = write_archive(tmp_path / "t.csv", [archive_row(tweetid="1", userid="1", tweet_time="2018-01-01 00:00")])
+    assert sniff(path) == "io-archive"
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    assert sniff(other) == "csv"
+    with _case(tmp_path) as case, pytest.raises(InputError, match="missing columns"):
+        ingest(case, [other], fmt="io-archive")
+
+
+def test_invalid_utf8_is_rejected_not_dropped(tmp_path):
+    path = write_archive(tmp_path / "t.csv", [archive_row(tweetid="1", userid="1", tweet_time="2018-01-01 00:00")])
+    with open(path, "ab") as fh:
+        fh.write(b'"2","2","x","y","","","","1","1","2016-01-01","en","en","bad \xff\xfe bytes","2018-01-01 00:00",'
+                 + b'"","","","","false","","","absent","absent","0","0","0","0","[]","[]","[]",""\n')
+    with _case(tmp_path) as case:
+        (res,) = ingest(case, [path])
+    assert res.rows_read == res.rows_loaded + res.rows_rejected
+    assert res.rows_loaded >= 1

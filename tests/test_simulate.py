@@ -1,0 +1,92 @@
+import hashlib
+import json
+from collections import Counter
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from unmask.errors import ParameterError
+from unmask.simulate import SimConfig, knob_table, simulate
+from unmask.simulate.writers import describe, write
+
+
+def _digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize("fmt", ["io-archive", "twarc2", "csv"])
+def test_same_seed_same_bytes(tmp_path, fmt):
+    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+    write(simulate(SimConfig(posts=3000, seed=5)), a, fmt)
+    write(simulate(SimConfig(posts=3000, seed=5)), b, fmt)
+    write(simulate(SimConfig(posts=3000, seed=6)), c, fmt)
+    assert _digest(a) == _digest(b)
+    assert _digest(a) != _digest(c)
+
+
+def test_total_posts_and_labels(sim_small):
+    d = sim_small["data"]
+    assert len(d.posts["t"]) == 12000
+    labels = Counter(d.accounts["label"])
+    ops = [k for k in labels if k != "organic"]
+    assert len(ops) == 6 and all(10 <= labels[k] <= 40 for k in ops)
+    assert (np.diff(d.posts["t"]) >= 0).all()
+    kinds = d.posts["kind"]
+    refs = d.posts["ref"]
+    assert (refs[kinds > 0] >= 0).all()
+    assert (d.posts["t"][refs[kinds > 0]] <= d.posts["t"][kinds > 0]).all()  # references point back in time
+
+
+def test_operators_post_in_their_office_hours_whatever_they_claim(sim_small):
+    d = sim_small["data"]
+    a, p = d.accounts, d.posts
+    zones = d.clock.zones
+    for op in sorted(set(a["label"]) - {"organic"}):
+        members = np.nonzero((a["label"] == op) & (a["role"] == "operator"))[0]
+        zone = ZoneInfo(zones[a["zone"][members[0]]])
+        mask = np.isin(p["acc"], members)
+        hours = [datetime.fromtimestamp(t / 1000, timezone.utc).astimezone(zone).hour for t in p["t"][mask]]
+        in_office = np.mean([8 <= h <= 19 for h in hours])
+        assert in_office > 0.9, (op, in_office)
+        claimed = {zones[z] for z in a["claim_zone"][members]}
+        assert zones[a["zone"][members[0]]] not in claimed  # the personas claim somewhere else
+    tehran = np.nonzero(np.char.find(a["label"].astype(str), "tehran") >= 0)[0]
+    days = [datetime.fromtimestamp(t / 1000, timezone.utc).astimezone(ZoneInfo("Asia/Tehran")).weekday()
+            for t in p["t"][np.isin(p["acc"], tehran)]]
+    assert Counter(days)[4] < 0.06 * len(days)  # Friday is the weekend in Iran
+
+
+def test_hard_negatives_are_present_and_large(sim_small):
+    d = sim_small["data"]
+    a, p = d.accounts, d.posts
+    organic = a["label"] == "organic"
+    assert (a["role"] == "benign_bot").sum() == 6 and (a["role"] == "traveller").sum() >= 5
+    ref_counts = Counter(p["ref"][(p["kind"] == 1) & organic[p["acc"]]].tolist())
+    assert sorted(ref_counts.values())[-6] >= 15  # viral cascades: many organic retweets of one post
+    texts = Counter(t for t, k, acc in zip(p["text"], p["kind"], p["acc"]) if k == 0 and organic[acc])
+    assert sum(1 for n in texts.values() if n >= 8) >= 6  # share-button waves: same headline and URL
+
+
+def test_describe_and_knobs(sim_small):
+    info = describe(sim_small["data"])
+    assert info["posts"] == 12000 and len(info["operations"]) == 6
+    json.dumps(info)
+    names = [k[0] for k in knob_table()]
+    assert {"posts", "seed", "operations", "viral_cascades", "negative_strength", "operator_zones"} <= set(names)
+    with pytest.raises(ParameterError):
+        SimConfig(posts=10)
+    with pytest.raises(ParameterError):
+        SimConfig(styles=["telepathy"])
+
+
+def test_negative_strength_changes_the_data():
+    weak = simulate(SimConfig(posts=8000, seed=2, negative_strength=0.2))
+    strong = simulate(SimConfig(posts=8000, seed=2, negative_strength=3))
+
+    def biggest(d):
+        organic = d.accounts["label"][d.posts["acc"]] == "organic"
+        return sorted(Counter(d.posts["ref"][(d.posts["kind"] == 1) & organic].tolist()).values())[-6]
+
+    assert biggest(strong) > 2 * biggest(weak)  # the sixth-largest cascade, i.e. the planted ones
