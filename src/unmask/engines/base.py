@@ -56,6 +56,10 @@ class Engine(ABC):
         """Sort a list of strings and join it with ``sep`` (a SQL literal)."""
 
     @abstractmethod
+    def lower_list(self, expr: str) -> str:
+        """Lower-case every string in a list column."""
+
+    @abstractmethod
     def list_len(self, expr: str) -> str:
         """Number of elements of a list column."""
 

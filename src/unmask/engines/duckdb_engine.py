@@ -77,6 +77,9 @@ class DuckDBEngine(Engine):
     def sorted_join(self, expr, sep):
         return f"array_to_string(list_sort({expr}), {sep})"
 
+    def lower_list(self, expr):
+        return f"list_transform({expr}, lambda h: lower(h))"
+
     def list_len(self, expr):
         return f"len({expr})"
 

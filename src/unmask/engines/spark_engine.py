@@ -68,6 +68,9 @@ class SparkEngine(Engine):
     def sorted_join(self, expr, sep):
         return f"array_join(array_sort({expr}), {sep})"
 
+    def lower_list(self, expr):
+        return f"transform({expr}, h -> lower(h))"
+
     def list_len(self, expr):
         return f"size({expr})"
 

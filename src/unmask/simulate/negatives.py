@@ -25,6 +25,12 @@ def make_negative_accounts(w):
     w.celebrities = w.organic[top[: max(3, cfg.reply_storms)]]
 
 
+def crowd(w, n):
+    """Organic participants of a crowd event: active accounts join more of them, as in real crowds."""
+    act = np.array([w.acc.cols["activity"][i] for i in w.organic]) ** 0.7
+    return w.rng.choice(w.organic, min(n, len(w.organic)), replace=False, p=act / act.sum())
+
+
 def size(w, share):
     return max(5, int(share * len(w.organic) * w.cfg.negative_strength))
 
@@ -37,12 +43,12 @@ def negative_posts(w):
     ts = w.posts.column("t")
     for k in range(cfg.viral_cascades):  # thousands of strangers retweet one post within minutes
         n = size(w, cfg.cascade_size)
-        who = r.choice(w.organic, n, replace=False)
+        who = crowd(w, n)
         lag = (r.lognormal(np.log(180), 1.3, n)).astype(np.int64) * 1000 + r.integers(1000, 5000, n)
         out.append((who, ts[seeds[k]] + lag, RETWEET, np.full(n, seeds[k])))
     for k in range(cfg.reply_storms):  # reply storm at a celebrity's post
         n = size(w, cfg.cascade_size * 0.5)
-        who = r.choice(w.organic, n, replace=False)
+        who = crowd(w, n)
         post = seeds[cfg.viral_cascades + k]
         lag = (r.lognormal(np.log(300), 1.0, n)).astype(np.int64) * 1000
         out.append((who, ts[post] + lag, REPLY, np.full(n, post)))
@@ -56,7 +62,7 @@ def _hashtag_bursts(w):
     cfg, r = w.cfg, w.rng
     for k in range(cfg.hashtag_bursts):
         n = size(w, 0.03)
-        who = r.choice(w.organic, n, replace=False)
+        who = crowd(w, n)
         center = w.clock.start_ms + int(r.integers(0, w.cfg.days * 86_400_000))
         t = center + (r.exponential(2400, n) * 1000).astype(np.int64)
         tag = f"JusticeFor{world.WORDS['en'][k % len(world.WORDS['en'])].capitalize()}{k}"
@@ -71,7 +77,7 @@ def _share_buttons(w):
     cfg, r = w.cfg, w.rng
     for k in range(cfg.share_buttons):
         n = size(w, 0.02)
-        who = r.choice(w.organic, n, replace=False)
+        who = crowd(w, n)
         dom = world.NEWS_DOMAINS[k % len(world.NEWS_DOMAINS)]
         url = f"https://{dom}/2018/world/headline-{k}"
         head = " ".join(w.sentences["en"][int(r.integers(2000))].split()[:8]).capitalize()

@@ -9,7 +9,7 @@ def actions(engine):
     single = f"""SELECT account_id, lower(h) AS object, post_id, t FROM (
                    SELECT account_id, post_id, {t_ms(engine)} AS t, {engine.explode('hashtags')} AS h FROM posts) x
                  WHERE h IS NOT NULL AND h <> ''"""
-    seq = f"""SELECT account_id, 'seq:' || {engine.sorted_join('hashtags', "' '")} AS object, post_id,
+    seq = f"""SELECT account_id, 'seq:' || {engine.sorted_join(engine.lower_list('hashtags'), "' '")} AS object, post_id,
                      {t_ms(engine)} AS t
               FROM posts WHERE {engine.list_len('hashtags')} >= 2"""
     return f"{single} UNION ALL {seq}"

@@ -1,0 +1,138 @@
+import pytest
+
+from tracekit import make_case, pairs, post
+from unmask.errors import ParameterError
+from unmask.traces import TRACES, run_trace
+from unmask.traces.near_duplicate_text import groups, normalise
+
+
+def test_every_trace_is_documented_with_defaults():
+    assert set(TRACES) == {"co_retweet", "fast_retweet", "co_link", "co_domain", "co_hashtag", "co_reply",
+                           "co_mention", "co_text", "near_duplicate_text", "synchronized_posting"}
+    for t in TRACES.values():
+        assert t.description and t.window_s >= 0 and t.min_weight >= 1
+
+
+def test_co_retweet_window_is_inclusive_and_sliding(tmp_path):
+    rows = [post("x", "orig", 0, "source post")]
+    rows += [post("a1", "A", 100, kind="retweet", ref="x"), post("b1", "B", 160, kind="retweet", ref="x"),
+             post("c1", "C", 160.001, kind="retweet", ref="x")]
+    with make_case(tmp_path, rows) as case:
+        got = pairs(run_trace(case.engine, "co_retweet", window_s=60, min_weight=1))
+        assert got == {("A", "B"): 1, ("B", "C"): 1}  # A-C is 60.001 s apart: outside
+        wider = pairs(run_trace(case.engine, "co_retweet", window_s=61, min_weight=1))
+        assert ("A", "C") in wider
+
+
+def test_min_weight_and_evidence(tmp_path):
+    rows = []
+    for i in range(4):
+        rows.append(post(f"o{i}", "orig", i * 1000, f"source {i}"))
+        rows.append(post(f"a{i}", "A", i * 1000 + 5, kind="retweet", ref=f"o{i}"))
+        rows.append(post(f"b{i}", "B", i * 1000 + 7, kind="retweet", ref=f"o{i}"))
+    rows.append(post("c0", "C", 6, kind="retweet", ref="o0"))
+    with make_case(tmp_path, rows) as case:
+        res = run_trace(case.engine, "co_retweet", window_s=60, min_weight=2, evidence_k=3)
+        assert pairs(res) == {("A", "B"): 4}
+        ev = res.evidence.to_pylist()
+        assert len(ev) == 3 and {e["post_a"] for e in ev} <= {"a0", "a1", "a2", "a3"}
+        assert all(e["dt_ms"] == 2000 for e in ev)
+        assert res.stats["candidate_pairs"] == 3  # A-C and B-C co-acted once: counted, not kept
+        with pytest.raises(ParameterError):
+            run_trace(case.engine, "co_retweet", min_weight=0)
+
+
+def test_hot_object_is_capped_not_exploded(tmp_path):
+    rows = [post("x", "orig", 0, "viral")]
+    rows += [post(f"r{i}", f"acct{i:04d}", 10 + i * 0.01, kind="retweet", ref="x") for i in range(300)]
+    with make_case(tmp_path, rows) as case:
+        exact = run_trace(case.engine, "co_retweet", window_s=60, min_weight=1, max_neighbors=1000)
+        assert exact.edges.num_rows == 300 * 299 // 2 and exact.stats["pairs_skipped_hot"] == 0
+        capped = run_trace(case.engine, "co_retweet", window_s=60, min_weight=1, max_neighbors=20)
+        assert capped.edges.num_rows <= 300 * 20
+        assert capped.stats["pairs_skipped_hot"] == exact.edges.num_rows - capped.edges.num_rows
+        assert capped.stats["window_pairs"] == exact.stats["window_pairs"]  # the null sees the real burst
+        rarity = {r["account_a"]: r["rarity_weight"] for r in exact.edges.to_pylist()}
+        assert max(rarity.values()) < 0.1  # an object everyone shares says little
+
+
+def test_co_link_normalises_urls(tmp_path):
+    rows = [post("p1", "A", 0, "a", urls=["https://WWW.Example.com:443/a/?utm_source=tw&id=3#top"]),
+            post("p2", "B", 30, "b", urls=["http://example.com/a?id=3&fbclid=zz"]),
+            post("p3", "C", 40, "c", urls=["https://example.com/a?id=4"]),
+            post("p4", "D", 41, "no link"), post("p5", "E", 42, "no link either")]
+    with make_case(tmp_path, rows) as case:
+        assert pairs(run_trace(case.engine, "co_link", window_s=600, min_weight=1)) == {("A", "B"): 1}
+        dom = run_trace(case.engine, "co_domain", window_s=600, min_weight=1)
+        assert set(pairs(dom)) == {("A", "B"), ("A", "C"), ("B", "C")}
+
+
+def test_co_text_ignores_case_urls_mentions_but_not_short_texts(tmp_path):
+    long = "The election was stolen and the media hides the truth from all of us"
+    rows = [post("p1", "A", 0, long + " https://t.co/abc"), post("p2", "B", 10, "@someone " + long.upper()),
+            post("p3", "C", 20, "thank you!"), post("p4", "D", 25, "Thank you!"),
+            post("p5", "E", 30, long, kind="retweet", ref="p1")]
+    with make_case(tmp_path, rows) as case:
+        assert pairs(run_trace(case.engine, "co_text", window_s=3600, min_weight=1)) == {("A", "B"): 1}
+
+
+def test_co_hashtag_case_and_sequences(tmp_path):
+    rows = [post("p1", "A", 0, "x", hashtags=["Iran", "Truth"]), post("p2", "B", 5, "y", hashtags=["truth", "IRAN"]),
+            post("p3", "C", 8, "z", hashtags=["truth"])]
+    with make_case(tmp_path, rows) as case:
+        got = pairs(run_trace(case.engine, "co_hashtag", window_s=60, min_weight=1))
+        assert got == {("A", "B"): 3, ("A", "C"): 1, ("B", "C"): 1}  # iran, truth and the sequence
+
+
+def test_co_reply_and_co_mention(tmp_path):
+    rows = [post("t", "target", 0, "my post"),
+            post("r1", "A", 10, "@target no", kind="reply", ref="t", mentions=["target"]),
+            post("r2", "B", 20, "@target never", kind="reply", ref="t", mentions=["target"]),
+            post("m1", "C", 30, "hey @Someone", mentions=["Someone"]), post("m2", "D", 40, "@someone", mentions=["someone"])]
+    with make_case(tmp_path, rows) as case:
+        assert pairs(run_trace(case.engine, "co_reply", window_s=60, min_weight=1)) == {("A", "B"): 1}
+        assert pairs(run_trace(case.engine, "co_mention", window_s=60, min_weight=1)) == {("C", "D"): 1}
+
+
+def test_fast_retweet_is_directed_and_timed(tmp_path):
+    rows = []
+    for i in range(3):
+        rows.append(post(f"o{i}", "B", i * 1000, f"original {i}"))
+        rows.append(post(f"f{i}", "A", i * 1000 + 10, kind="retweet", ref=f"o{i}"))
+        rows.append(post(f"s{i}", "C", i * 1000 + 100, kind="retweet", ref=f"o{i}"))
+    with make_case(tmp_path, rows) as case:
+        res = run_trace(case.engine, "fast_retweet", window_s=30, min_weight=3)
+        assert pairs(res) == {("A", "B"): 3}
+        assert all(e["post_a"].startswith("o") and e["dt_ms"] == 10_000 for e in res.evidence.to_pylist())
+
+
+def test_synchronized_posting(tmp_path):
+    rows = []
+    for i in range(6):
+        rows += [post(f"a{i}", "A", i * 3600, f"a {i}"), post(f"b{i}", "B", i * 3600 + 2, f"b {i}"),
+                 post(f"c{i}", "C", i * 3600 + 1800, f"c {i}")]
+    with make_case(tmp_path, rows) as case:
+        assert pairs(run_trace(case.engine, "synchronized_posting", window_s=5, min_weight=4)) == {("A", "B"): 6}
+
+
+def test_near_duplicates_across_scripts():
+    persian_a = "مردم امروز در خیابان برای آزادی و حقیقت ایستاده اند و رسانه ها سکوت کرده اند"
+    persian_b = persian_a.replace("ی", "ي").replace("ک", "ك") + "ً"  # Arabic letter forms and a diacritic
+    russian_a = "Сегодня люди вышли на улицы ради свободы, а правительство снова молчит обо всём"
+    russian_b = russian_a.replace("всём", "всем").replace("Сегодня", "Сегодня утром")
+    latin_a = "The people deserve the truth about the election and the media will not tell them"
+    latin_b = "The people deserve the truth about this election and the media will never tell them"
+    other = "Completely unrelated words about football scores and weekend weather in the city"
+    texts = [normalise(t) for t in (persian_a, persian_b, russian_a, russian_b, latin_a, latin_b, other)]
+    g = groups(texts)
+    assert g[0] == g[1] and g[2] == g[3] and g[4] == g[5]
+    assert len({g[0], g[2], g[4], g[6]}) == 4
+
+
+def test_near_duplicate_trace_end_to_end(tmp_path):
+    base = "Breaking: the minister admitted the plan to sell the port to foreign investors tonight"
+    rows = [post("p1", "A", 0, base), post("p2", "B", 60, base.replace("tonight", "today")),
+            post("p3", "C", 7200 * 3, base.replace("tonight", "today!"))]
+    with make_case(tmp_path, rows) as case:
+        got = pairs(run_trace(case.engine, "near_duplicate_text", window_s=3600, min_weight=1))
+        assert got == {("A", "B"): 1}  # C posted it six hours later: outside the window
