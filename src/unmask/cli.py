@@ -67,7 +67,7 @@ def main():
         exc.show()
         sys.exit(exc.exit_code)
     except UnmaskError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+        click.echo(f"error: {exc}", err=True)
         sys.exit(2)
 
 

@@ -56,7 +56,7 @@ def cluster_scores(case, fast_seconds: float = 10.0) -> pa.Table:
         size = r["size"]
         possible = size * (size - 1) / 2
         cc = by_cluster.get(r["cluster"], Counter())
-        top_client, top_n = (cc.most_common(1)[0] if cc else ("(none)", 0))
+        top_client, top_n = min(cc.items(), key=lambda x: (-x[1], x[0])) if cc else ("(none)", 0)
         traces = Counter((r["trace_list"] or "").split(";")) if r["trace_list"] else Counter()
         rec = {
             "cluster": r["cluster"], "size": size, "posts": r["posts"], "links": r["links"],
@@ -64,7 +64,7 @@ def cluster_scores(case, fast_seconds: float = 10.0) -> pa.Table:
             "fast_share": float(r["fast_share"] or 0), "duplication": float(r["duplication"] or 0),
             "client_diversity": _entropy(cc), "top_client": top_client,
             "top_client_share": top_n / max(1, sum(cc.values())),
-            "created_span_days": r["created_span_days"], "traces": ", ".join(f"{t} {n}" for t, n in traces.most_common()),
+            "created_span_days": r["created_span_days"], "traces": ", ".join(f"{t} {n}" for t, n in sorted(traces.items(), key=lambda x: (-x[1], x[0]))),
         }
         rec["score"] = rec["density"] * min(rec["strength"], 50) / 50 + 0.5 * rec["fast_share"] + 0.5 * rec["duplication"]
         rec["rationale"] = _rationale(rec)
@@ -97,11 +97,14 @@ def account_scores(case) -> pa.Table:
                       FROM fused_edges
                       UNION ALL SELECT account_b, account_a, * EXCLUDE (account_a, account_b) FROM fused_edges),
         alpha AS (SELECT CAST(value AS DOUBLE) AS a FROM meta WHERE key = 'alpha'),
+        best AS (SELECT account_id, other AS strongest_with, traces AS strongest_traces FROM (
+                    SELECT account_id, other, traces, row_number() OVER (
+                        PARTITION BY account_id ORDER BY strength DESC, other) AS rn FROM ends) WHERE rn = 1),
         agg AS (SELECT account_id, max(strength) AS best_strength,
                        sum(CASE WHEN q_fused <= (SELECT a FROM alpha) THEN 1 ELSE 0 END) AS significant_links,
-                       sum(CASE WHEN q_fused <= (SELECT a FROM alpha) THEN strength ELSE 0 END) AS total_strength,
-                       arg_max(other, strength) AS strongest_with, arg_max(traces, strength) AS strongest_traces
-                FROM ends GROUP BY account_id)
+                       sum(CASE WHEN q_fused <= (SELECT a FROM alpha) THEN strength ELSE 0 END) AS total_strength
+                FROM ends GROUP BY account_id),
+        g AS (SELECT * FROM agg JOIN best USING (account_id))
         SELECT a.account_id, a.handle, coalesce(g.best_strength, 0) AS score,
                coalesce(g.significant_links, 0) AS significant_links, coalesce(g.total_strength, 0) AS total_strength,
                c.cluster, coalesce(c.is_candidate, false) AS flagged,
@@ -109,5 +112,5 @@ def account_scores(case) -> pa.Table:
                     ELSE concat('in cluster ', coalesce(CAST(c.cluster AS VARCHAR), '-'), '; ',
                                 CAST(coalesce(g.significant_links, 0) AS VARCHAR), ' significant links; strongest with ',
                                 g.strongest_with, ' (', g.strongest_traces, ')') END AS rationale
-        FROM accounts a LEFT JOIN agg g USING (account_id) LEFT JOIN clusters c USING (account_id)
+        FROM accounts a LEFT JOIN g USING (account_id) LEFT JOIN clusters c USING (account_id)
         ORDER BY score DESC, a.account_id""")

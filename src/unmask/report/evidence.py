@@ -34,7 +34,8 @@ def _operation(case, q, op) -> dict:
     members = q("""SELECT a.account_id, a.handle, a.display_name, a.reported_location, a.description,
                           a.created_at, s.score, s.significant_links, s.rationale,
                           (SELECT count(*) FROM posts p WHERE p.account_id = a.account_id) AS posts,
-                          (SELECT mode(client) FROM posts p WHERE p.account_id = a.account_id) AS client
+                          (SELECT client FROM posts p WHERE p.account_id = a.account_id GROUP BY client
+                           ORDER BY count(*) DESC, client LIMIT 1) AS client
                    FROM clusters c JOIN accounts a USING (account_id) LEFT JOIN account_scores s USING (account_id)
                    WHERE c.cluster = ? ORDER BY s.total_strength DESC NULLS LAST, a.account_id""", cid)
     alpha = case.get_meta("analyse", {}).get("alpha", 0.05)

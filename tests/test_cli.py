@@ -1,0 +1,60 @@
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from conftest import archive_row, write_archive
+from unmask.cli import cli
+
+
+def test_ingest_json_prints_exactly_one_object(tmp_path):
+    path = write_archive(tmp_path / "t.csv", [archive_row(tweetid="1", userid="1", tweet_time="2018-01-01 00:00"),
+                                              archive_row(tweetid="1.2E+18", userid="1", tweet_time="2018-01-01 00:00")])
+    res = CliRunner().invoke(cli, ["ingest", str(path), "--case", str(tmp_path / "c.duckdb"), "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    obj = json.loads(res.stdout)
+    assert obj["rows_read"] == obj["rows_loaded"] + obj["rows_rejected"] == 2
+    assert obj["rejects"][0] == {"file": str(path), "row": 2, "column": "post_id",
+                                 "reason": obj["rejects"][0]["reason"]}
+    assert set(obj) >= {"rows_read", "rows_loaded", "rows_rejected", "rejects", "case"}
+
+
+def test_unreadable_input_is_a_clear_error_and_nonzero_exit(tmp_path):
+    bad = tmp_path / "nothing.csv"
+    bad.write_text("")
+    proc = subprocess.run([sys.executable, "-m", "unmask", "ingest", str(bad), "--case", str(tmp_path / "c.duckdb")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "nothing.csv" in proc.stderr and "row 0" in proc.stderr
+
+
+def test_map_options_and_simulate_describe(tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(cli, ["simulate", "--posts", "2000", "--seed", "1", "--out", str(tmp_path / "sim"),
+                              "--format", "csv", "--describe", "--set", "operations=2"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert info["posts"] == 2000 and len(info["operations"]) == 2
+    res = runner.invoke(cli, ["ingest", str(tmp_path / "sim" / "posts.csv"), "--case", str(tmp_path / "c.duckdb"),
+                              "--map", "account_id=author", "--map", "created_at=timestamp", "--map", "urls=links",
+                              "--map", "hashtags=tags", "--json", "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["rows_loaded"] == 2000
+    res = runner.invoke(cli, ["detect", "--case", str(tmp_path / "c.duckdb"), "--traces", "co_retweet,co_text",
+                              "--window", "co_retweet=2m", "--min-weight", "co_text=3", "--quiet"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["edges", "--case", str(tmp_path / "c.duckdb"), "--trace", "co_retweet", "--top", "3"])
+    assert res.exit_code == 0 and "weight" in res.output
+    res = runner.invoke(cli, ["evaluate", "--case", str(tmp_path / "c.duckdb"), "--labels",
+                              str(tmp_path / "sim" / "labels.csv"), "--json"])
+    obj = json.loads(res.stdout)
+    assert {"precision", "recall", "f1", "organic_fpr", "auc", "ari", "nmi", "per_operation", "n_accounts"} <= set(obj)
+
+
+def test_a_parameter_for_a_trace_not_run_is_refused(tmp_path):
+    write_archive(tmp_path / "t.csv", [archive_row(tweetid="1", userid="1", tweet_time="2018-01-01 00:00")])
+    runner = CliRunner()
+    runner.invoke(cli, ["ingest", str(tmp_path / "t.csv"), "--case", str(tmp_path / "c.duckdb"), "--quiet"])
+    proc = subprocess.run([sys.executable, "-m", "unmask", "detect", "--case", str(tmp_path / "c.duckdb"),
+                           "--traces", "co_text", "--window", "co_retweet=10s", "--quiet"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "co_retweet" in proc.stderr
