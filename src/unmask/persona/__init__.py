@@ -1,0 +1,1 @@
+"""Persona against behaviour: behavioural time zones, claimed places, and the persona checks."""
