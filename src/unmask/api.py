@@ -141,6 +141,7 @@ def run_checks(case: Case) -> None:
     from unmask import checks
 
     checks.run_all(case)
+    scores.add_check_scores(case)
 
 
 def demo(out="unmask-demo", posts=20000, seed=7, progress=None) -> dict:

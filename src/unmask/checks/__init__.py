@@ -19,7 +19,30 @@ def register(name, fn):
     CHECKS[name] = fn
 
 
+def _builtins():
+    from unmask.media import amplification
+    from unmask.persona import checks as persona
+
+    register("persona", persona.run)
+    register("state_media", _state_media(amplification))
+
+
+def _state_media(amplification):
+    def run(case):
+        amplification.run(case)
+        rows = case.engine.query("""SELECT account_id, 'state_media_share' AS "check",
+                   CAST(round(state_media_share, 3) AS VARCHAR) AS observed, '-' AS expected,
+                   state_media_share AS strength,
+                   concat(state_media_links, ' of ', links, ' links go to state media ', state_media_countries)
+                       AS evidence
+            FROM state_media_shares WHERE state_media_links > 0 ORDER BY account_id""")
+        return rows
+    return run
+
+
 def run_all(case) -> pa.Table:
+    if not CHECKS:
+        _builtins()
     tables = [fn(case).cast(CHECK_SCHEMA) for _, fn in sorted(CHECKS.items())]
     table = pa.concat_tables(tables) if tables else CHECK_SCHEMA.empty_table()
     case.write_table("checks", table.sort_by([("account_id", "ascending"), ("check", "ascending")]))

@@ -114,3 +114,27 @@ def account_scores(case) -> pa.Table:
                                 g.strongest_with, ' (', g.strongest_traces, ')') END AS rationale
         FROM accounts a LEFT JOIN g USING (account_id) LEFT JOIN clusters c USING (account_id)
         ORDER BY score DESC, a.account_id""")
+
+
+def add_check_scores(case) -> None:
+    """Fold persona and state-media results into the ranked operations and their rationale."""
+    if not case.has_table("operations") or "size" not in case.table("operations").column_names:
+        return
+    extra = {r["cluster"]: r for r in case.engine.query("""
+        SELECT c.cluster, avg(CASE WHEN f.persona_flag THEN 1.0 ELSE 0.0 END) AS persona_share,
+               sum(coalesce(s.state_media_links, 0)) * 1.0 / nullif(sum(coalesce(s.links, 0)), 0) AS state_media_share
+        FROM clusters c LEFT JOIN persona_flags f USING (account_id) LEFT JOIN state_media_shares s USING (account_id)
+        WHERE c.is_candidate GROUP BY c.cluster""").to_pylist()}
+    ops = case.table("operations").to_pylist()
+    for op in ops:
+        e = extra.get(op["cluster"], {})
+        op["persona_share"] = float(e.get("persona_share") or 0.0)
+        op["state_media_share"] = float(e.get("state_media_share") or 0.0)
+        notes = []
+        if op["persona_share"] >= 0.2:
+            notes.append(f"{op['persona_share']:.0%} of accounts fail persona checks")
+        if op["state_media_share"] >= 0.1:
+            notes.append(f"{op['state_media_share']:.0%} of links go to state media")
+        if notes:
+            op["rationale"] = op["rationale"] + "; " + "; ".join(notes)
+    case.write_table("operations", pa.Table.from_pylist(ops))

@@ -1,0 +1,1 @@
+"""State-affiliated media: the bundled list, amplification shares and proxy-site discovery."""

@@ -1,0 +1,196 @@
+"""Persona checks: each gives rows ``account_id, check, observed, expected, strength, evidence``.
+
+A zone mismatch alone is weak (travellers and expatriates exist): an account's ``persona_flag``
+needs the mismatch plus another independent oddity, or three other oddities.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+
+from unmask.persona import location, timezone as tzinfer
+
+PROFESSIONS = re.compile(
+    r"\b(journalist|reporter|editor|correspondent|analyst|expert|activist|concerned citizen|commentator|"
+    r"journaliste|periodista|giornalista|journalistin|reporterin|analista|experto|"
+    r"журналист|репортер|редактор|аналитик|эксперт|активист)\b|"
+    r"(روزنامه[\s\u200c]?نگار|خبرنگار|تحلیلگر|کارشناس|فعال|صحفي|صحفية|مراسل|محلل|خبير|ناشط|记者|编辑|分析师)",
+    re.IGNORECASE)
+HANDLE_DIGITS = re.compile(r"^[A-Za-z_]+[0-9]{6,}$")
+DAY = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+ZONE_MISMATCH_HOURS = 3
+
+
+def _offset(zone, when_ms):
+    return ZoneInfo(zone).utcoffset(datetime.fromtimestamp(when_ms / 1000, timezone.utc).replace(tzinfo=None)) \
+        .total_seconds() / 3600.0
+
+
+def profiles(case) -> pa.Table:
+    """Behavioural zone, claimed zone and claims for every account; stored as table ``personas``."""
+    eng = case.engine
+    acc = eng.query("""SELECT account_id, handle, description, reported_location, account_language, created_at
+                       FROM accounts ORDER BY account_id""").to_pylist()
+    index = {a["account_id"]: i for i, a in enumerate(acc)}
+    posts = eng.query(f"SELECT account_id, {eng.epoch_ms('created_at')} AS t, lang FROM posts "
+                      "ORDER BY account_id, t")
+    ids = posts.column("account_id").to_pylist()
+    t = np.array(posts.column("t").to_pylist(), dtype=np.int64)
+    ai = np.array([index.get(x, -1) for x in ids], dtype=np.int64)
+    keep = ai >= 0
+    behaviour = tzinfer.infer(ai[keep], t[keep], len(acc)) if keep.any() else [None] * len(acc)
+    langs = defaultdict(Counter)
+    for a, lg in zip(ids, posts.column("lang").to_pylist()):
+        if lg and lg not in ("und", "zxx"):
+            langs[a][lg] += 1
+    mid = int(np.median(t)) if len(t) else 0
+    rows = []
+    for a, b in zip(acc, behaviour):
+        claim = location.resolve(a["reported_location"])
+        prof = PROFESSIONS.search(unicodedata.normalize("NFKC", a["description"] or ""))
+        top_lang = langs[a["account_id"]].most_common(1)
+        rows.append({
+            "account_id": a["account_id"],
+            "behaviour_zone": b["zone"] if b else None, "behaviour_utc_offset": b["offset"] if b else None,
+            "behaviour_tz_confidence": b["confidence"] if b else None, "template": b["template"] if b else None,
+            "off_days": ",".join(DAY[d] for d in b["off_days"]) if b else None,
+            "lunch_pause": b["lunch_pause"] if b else None,
+            "claimed_place": claim["place"] if claim else None, "claimed_zone": claim["zone"] if claim else None,
+            "claimed_country": claim["country"] if claim else None,
+            "claimed_utc_offset": _offset(claim["zone"], mid) if claim else None,
+            "profession_claim": (prof.group(0).lower() if prof else None),
+            "post_language": top_lang[0][0] if top_lang else None,
+            "post_language_share": top_lang[0][1] / sum(langs[a["account_id"]].values()) if top_lang else None,
+        })
+    table = pa.Table.from_pylist(rows)
+    case.write_table("personas", table)
+    return table
+
+
+def _row(a, check, observed, expected, strength, evidence):
+    return {"account_id": a, "check": check, "observed": str(observed), "expected": str(expected),
+            "strength": float(strength), "evidence": evidence}
+
+
+def run(case) -> pa.Table:
+    prof = profiles(case).to_pylist()
+    acc = {a["account_id"]: a for a in case.engine.query(
+        "SELECT account_id, handle, description, created_at FROM accounts").to_pylist()}
+    cluster = {}
+    if case.has_table("clusters"):
+        cluster = {r["account_id"]: r["cluster"] for r in case.engine.query(
+            "SELECT account_id, cluster FROM clusters WHERE is_candidate").to_pylist()}
+    out = []
+    for p in prof:
+        out += _zone_and_language(p)
+        a = acc[p["account_id"]]
+        if p["profession_claim"]:
+            out.append(_row(p["account_id"], "profession_claim", p["profession_claim"], "-", 0.3,
+                            "the bio claims a profession that gives access or authority"))
+        if a["handle"] and HANDLE_DIGITS.match(a["handle"]):
+            out.append(_row(p["account_id"], "handle_name_digits", a["handle"], "-", 0.3,
+                            "handle is a name followed by six or more digits, as platforms suggest for bulk sign-ups"))
+    out += _identical_bios(acc)
+    out += _group_checks(case, cluster, acc)
+    table = pa.Table.from_pylist(out, schema=_SCHEMA) if out else _SCHEMA.empty_table()
+    _flags(case, table)
+    return table
+
+
+def _zone_and_language(p):
+    rows = []
+    if p["claimed_zone"] and p["behaviour_utc_offset"] is not None and p["behaviour_tz_confidence"] >= 0.5:
+        diff = abs(p["claimed_utc_offset"] - p["behaviour_utc_offset"])
+        diff = min(diff, 24 - diff)
+        if diff >= ZONE_MISMATCH_HOURS:
+            extra = f"; off days {p['off_days']}" if p["off_days"] else ""
+            lunch = "; a lunch pause" if p["lunch_pause"] else ""
+            rows.append(_row(p["account_id"], "zone_mismatch",
+                             f"UTC{p['behaviour_utc_offset']:+g} ({p['template']} day, like {p['behaviour_zone']})",
+                             f"UTC{p['claimed_utc_offset']:+g} ({p['claimed_place'] or p['claimed_country']})",
+                             p["behaviour_tz_confidence"] * min(1.0, diff / 8),
+                             f"posting hours fit {p['behaviour_zone']} with confidence "
+                             f"{p['behaviour_tz_confidence']:.2f}{extra}{lunch}; a zone mismatch alone can be "
+                             "travel or an expatriate"))
+    if p["claimed_country"] and p["post_language"] and (p["post_language_share"] or 0) >= 0.6:
+        spoken = location.country_languages(p["claimed_country"])
+        if spoken and p["post_language"] not in spoken and p["post_language"] != "en":
+            rows.append(_row(p["account_id"], "language_mismatch", p["post_language"], ",".join(sorted(spoken)), 0.5,
+                             f"{p['post_language_share']:.0%} of posts are in '{p['post_language']}', which is not "
+                             f"spoken in the claimed country {p['claimed_country']}"))
+    return rows
+
+
+def _identical_bios(acc):
+    groups = defaultdict(list)
+    for a in acc.values():
+        bio = re.sub(r"\s+", " ", (a["description"] or "").lower()).strip()
+        if len(bio) >= 20:
+            groups[bio].append(a["account_id"])
+    rows = []
+    for bio, members in groups.items():
+        if 2 <= len(members) <= 500:
+            for m in members:
+                rows.append(_row(m, "identical_bio", bio[:80], "a personal bio", min(1.0, 0.2 + 0.05 * len(members)),
+                                 f"the same bio is used by {len(members)} accounts"))
+    return rows
+
+
+def _group_checks(case, cluster, acc):
+    rows = []
+    clients = case.engine.query("""SELECT account_id, client, count(*) AS n FROM posts GROUP BY ALL""").to_pylist()
+    users_of = defaultdict(set)
+    main_client = {}
+    for r in sorted(clients, key=lambda r: (r["account_id"], -r["n"], r["client"] or "")):
+        users_of[r["client"]].add(r["account_id"])
+        main_client.setdefault(r["account_id"], r["client"])
+    n_acc = max(1, len(acc))
+    members = defaultdict(list)
+    for a, c in cluster.items():
+        members[c].append(a)
+    for c, accs in members.items():
+        for client in {main_client.get(a) for a in accs} - {None}:
+            share_all = len(users_of[client]) / n_acc
+            inside = [a for a in accs if main_client.get(a) == client]
+            if share_all < 0.05 and len(inside) >= 3:
+                for a in inside:
+                    rows.append(_row(a, "shared_uncommon_client", client, "common apps", 0.5,
+                                     f"{len(inside)} accounts of cluster {c} post mainly with {client}, which "
+                                     f"{share_all:.1%} of all accounts use"))
+        created = sorted((acc[a]["created_at"], a) for a in accs if acc[a]["created_at"] is not None)
+        for i, (t0, _) in enumerate(created):
+            window = [a for t, a in created[i:] if (t - t0).days <= 7]
+            if len(window) >= max(3, len(accs) // 3):
+                for a in window:
+                    rows.append(_row(a, "creation_burst", t0.date(), "spread-out creation dates",
+                                     min(1.0, len(window) / len(accs)),
+                                     f"{len(window)} of {len(accs)} accounts in cluster {c} were created within a "
+                                     f"week of {t0.date()}"))
+                break
+    return rows
+
+
+def _flags(case, table):
+    """persona_flags per account, and the combination rule for persona_flag."""
+    by_acc = defaultdict(set)
+    for a, c in zip(table.column("account_id").to_pylist(), table.column("check").to_pylist()):
+        by_acc[a].add(c)
+    rows = []
+    for a, checks in by_acc.items():
+        others = checks - {"zone_mismatch"}
+        flag = ("zone_mismatch" in checks and bool(others)) or len(others) >= 3
+        rows.append({"account_id": a, "persona_flags": ",".join(sorted(checks)), "persona_flag": flag})
+    case.write_table("persona_flags", pa.Table.from_pylist(
+        rows, schema=pa.schema([("account_id", pa.string()), ("persona_flags", pa.string()),
+                                ("persona_flag", pa.bool_())])))
+
+
+_SCHEMA = pa.schema([("account_id", pa.string()), ("check", pa.string()), ("observed", pa.string()),
+                     ("expected", pa.string()), ("strength", pa.float64()), ("evidence", pa.string())])
