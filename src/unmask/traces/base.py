@@ -129,7 +129,7 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
                                         "shift": pa.array(rows["shift"], pa.int64())}))
     period = slots * unit
     engine.create_table(f"_act_{name}_s", f"""
-        SELECT a.account_id, CAST(s.r AS VARCHAR) || '|' || a.object AS object, a.post_id,
+        SELECT a.account_id, CAST(s.r AS STRING) || '|' || a.object AS object, a.post_id,
                {span['lo']} + ((a.t - {span['lo']} + s.shift) % {period}) AS t
         FROM _act_{name} a JOIN _shift s ON s.account_id = a.account_id""")
     _pairs(engine, name, f"_act_{name}_s", w, K, suffix="_s")
