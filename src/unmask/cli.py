@@ -279,5 +279,44 @@ def report(case_path, out_path):
         out.print(str(write_report(case, out_path)))
 
 
+@cli.command()
+@click.option("--case", "case_path", required=True, type=click.Path(exists=True))
+@click.option("--format", "fmt", required=True, type=click.Choice(["gexf", "graphml", "csv", "parquet", "io-archive"]))
+@click.option("--out", "out_path", required=True, type=click.Path(),
+              help="a file for gexf/graphml, a folder for csv, parquet and io-archive")
+def export(case_path, fmt, out_path):
+    """Export the network, tables, or the flagged accounts in the platform-archive format."""
+    from unmask.export import export as do_export
+    from unmask.store import Case
+
+    with Case(case_path, read_only=True) as case:
+        for path in do_export(case, fmt, out_path):
+            out.print(str(path), highlight=False)
+
+
+@cli.group()
+def media():
+    """The state-media list."""
+
+
+@media.command("update")
+@click.argument("file", type=click.Path(exists=True))
+def media_update(file):
+    """Make FILE (State Media Matrix columns) the state-media list used from now on."""
+    from unmask.media.statemedia import update
+
+    info = update(file)
+    out.print(f"state-media list: {info['outlets']} outlets, sha256 {info['sha256'][:16]}…, stored at {info['file']}",
+              highlight=False)
+
+
+@media.command("show")
+def media_show():
+    """Print the version of the state-media list in use."""
+    from unmask.media.statemedia import load
+
+    click.echo(json.dumps(load()["version"], indent=2))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

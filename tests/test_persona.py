@@ -1,0 +1,76 @@
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pytest
+
+from unmask.persona import location
+from unmask.persona.timezone import OffsetTable, infer
+
+
+@pytest.mark.parametrize("text,zone", [
+    ("NYC", "America/New_York"), ("Los Angeles, CA", "America/Los_Angeles"), ("London 🇬🇧", "Europe/London"),
+    ("Москва", "Europe/Moscow"), ("تهران", "Asia/Tehran"), ("東京", "Asia/Tokyo"), ("Texas, USA", "America/Chicago"),
+    ("Tiranë", "Europe/Tirane"), ("somewhere 🇫🇷", "Europe/Paris"), ("الرياض", "Asia/Riyadh"),
+])
+def test_claimed_places_resolve_offline(text, zone):
+    assert location.resolve(text)["zone"] == zone
+
+
+@pytest.mark.parametrize("text", ["", "   ", "Earth", "everywhere", "in your mind", "the internet"])
+def test_blanks_and_jokes_name_no_place(text):
+    assert location.resolve(text) is None
+
+
+def _posts_in(zone, start, days, hours, rng, weekdays=range(7)):
+    out = []
+    for d in range(days):
+        day = start + d * 86400
+        local = datetime.fromtimestamp(day, timezone.utc)
+        if local.weekday() not in weekdays:
+            continue
+        for h in hours:
+            naive = datetime(local.year, local.month, local.day, h, int(rng.integers(60)))
+            out.append(int(naive.replace(tzinfo=ZoneInfo(zone)).timestamp() * 1000))
+    return out
+
+
+def test_half_hour_zone_and_dst_history():
+    """Iran was +03:30 in winter and +04:30 in summer until 2022; an office day there is found as such."""
+    rng = np.random.default_rng(0)
+    t = _posts_in("Asia/Tehran", int(datetime(2018, 3, 1, tzinfo=timezone.utc).timestamp()), 60,
+                  [9, 10, 11, 12, 14, 15, 16], rng, weekdays=[0, 1, 2, 3, 5, 6])
+    (res,) = infer(np.zeros(len(t), int), np.array(t), 1)
+    assert res["zone"] == "Asia/Tehran" and res["template"] == "office"
+    assert "4" in [str(d) for d in res["off_days"]]  # Friday (Monday = 0) is the day off
+    table = OffsetTable(int(datetime(2018, 3, 1, tzinfo=timezone.utc).timestamp() * 1000),
+                        int(datetime(2018, 4, 30, tzinfo=timezone.utc).timestamp() * 1000))
+    tehran = table.zones.index("Asia/Tehran")
+    assert table.offsets[tehran, 0] == 12600 and table.offsets[tehran, -1] == 16200
+
+
+def test_dst_transition_does_not_shift_the_inferred_zone():
+    rng = np.random.default_rng(1)
+    start = int(datetime(2018, 3, 1, tzinfo=timezone.utc).timestamp())  # spans the US switch on 11 March
+    t = _posts_in("America/New_York", start, 30, [8, 9, 12, 13, 17, 18, 19, 20, 21, 22], rng)
+    (res,) = infer(np.zeros(len(t), int), np.array(t), 1)
+    # a zone that keeps DST, as New York does, not a fixed-offset one such as Caracas or Phoenix
+    assert res["zone"] in ("America/New_York", "America/Halifax", "America/Chicago")
+    assert abs(res["offset"] - (-4.0)) <= 1.0  # New York at the period's median time: UTC-4
+
+
+def test_persona_checks_on_simulated_operations(sim_run):
+    from unmask.store import Case
+
+    with Case(sim_run["out"] / "case.duckdb", read_only=True) as case:
+        case.engine.execute(f"CREATE TEMP TABLE labels AS SELECT * FROM read_csv('{sim_run['labels']}', all_varchar=true)")
+        rows = case.engine.query("""
+            SELECT l.label, l.role, coalesce(f.persona_flag, false) AS flag, coalesce(f.persona_flags, '') AS flags
+            FROM labels l LEFT JOIN persona_flags f USING (account_id)""").to_pylist()
+    ops = [r for r in rows if r["role"] == "operator"]
+    organic = [r for r in rows if r["label"] == "organic"]
+    tp = sum(r["flag"] for r in ops)
+    fp = sum(r["flag"] for r in organic)
+    assert tp / len(ops) >= 0.8 and tp / max(1, tp + fp) >= 0.9
+    travellers = [r for r in rows if r["role"] == "traveller"]
+    assert travellers and not any(r["flag"] for r in travellers)  # a zone mismatch alone never flags
