@@ -69,8 +69,12 @@ def staged_sql(time_mode: str = "auto", snowflake: bool = True) -> str:
     """
 
 
-def posts_sql(source_file: str) -> str:
-    """Canonical posts from the good rows of ``_staged``."""
+def posts_sql(source_file: str, derive_ids: bool = True) -> str:
+    """Canonical posts from the good rows of ``_staged``.
+
+    ``derive_ids`` adds a stable id for rows without one (a window over the rows, so adapters
+    whose format always carries ids switch it off).
+    """
     use_sf = (
         "sf_ms IS NOT NULL AND epoch_ms(sf_ms) >= t_parsed - INTERVAL 1 SECOND "
         "AND epoch_ms(sf_ms) < t_parsed + INTERVAL 61 SECOND"
@@ -79,9 +83,10 @@ def posts_sql(source_file: str) -> str:
         "'derived:' || md5(account_id || '|' || time_raw || '|' || coalesce(text, '') || '|' || "
         "row_number() OVER (PARTITION BY account_id, time_raw, coalesce(text, '') ORDER BY source_row))"
     )
+    post_id = f"coalesce(post_id, {derived_id})" if derive_ids else "post_id"
     return f"""
     SELECT
-        coalesce(post_id, {derived_id}) AS post_id,
+        {post_id} AS post_id,
         account_id,
         CASE WHEN {use_sf} THEN epoch_ms(sf_ms) ELSE t_parsed END AS created_at,
         CASE WHEN {use_sf} THEN 'ms'

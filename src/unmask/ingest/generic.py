@@ -183,7 +183,7 @@ def source(path: str, mapping: dict | None = None, const: dict | None = None, fm
         eng.create_table("_raw", raw_sql(scan, full, types, const, delimiter))
         if fmt == "csv":
             src.parser_rejects = csvread.collect_rejects(eng)
-
+        src.derive_ids = "post_id" not in full
     src.setup = setup
     return src
 

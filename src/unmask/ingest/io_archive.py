@@ -90,9 +90,8 @@ def source(path: str, display_name: str | None = None) -> RawSource:
 
     def setup(eng):
         csvread.reset_rejects(eng)
-        eng.create_table("_raw", build(scan))
-        src.parser_rejects = csvread.collect_rejects(eng)
+        eng.execute(f"CREATE OR REPLACE TEMPORARY VIEW _raw AS {build(scan)}")
 
     src = RawSource(file=name, format=kind, target="posts" if kind == "io-archive" else "accounts",
-                    setup=setup, snowflake=True)
+                    setup=setup, snowflake=True, derive_ids=False, collect=csvread.collect_rejects)
     return src

@@ -30,6 +30,8 @@ class RawSource:
     snowflake: bool = True
     parser_rejects: list = field(default_factory=list)
     sha256: str | None = None
+    derive_ids: bool = True  # False when the format always carries post ids
+    collect: Callable[[object], list] | None = None  # reader rejects, known once the rows were read
 
 
 @dataclass
@@ -62,10 +64,12 @@ def load(case, src: RawSource) -> IngestResult:
     eng = case.engine
     src.setup(eng)
     eng.create_table("_staged", finish.staged_sql(src.time_mode, src.snowflake))
+    if src.collect:
+        src.parser_rejects = src.collect(eng)
     ingest_id = int(eng.scalar("SELECT coalesce(max(ingest_id), 0) + 1 FROM provenance"))
     n_good = int(eng.scalar("SELECT count(*) FROM _staged WHERE reject_reason IS NULL"))
     n_bad = int(eng.scalar("SELECT count(*) FROM _staged WHERE reject_reason IS NOT NULL"))
-    duplicates = _append_posts(eng, src.file) if src.target == "posts" else 0
+    duplicates = _append_posts(eng, src.file, src.derive_ids) if src.target == "posts" else 0
     _merge_accounts(eng)
     eng.execute(f"INSERT INTO rejects SELECT {ingest_id}, * FROM ({finish.rejects_sql(src.file)})")
     if src.parser_rejects:
@@ -97,16 +101,16 @@ def load(case, src: RawSource) -> IngestResult:
     return result
 
 
-def _append_posts(eng, source_file) -> int:
+def _append_posts(eng, source_file, derive_ids=True) -> int:
     """Append new posts; a post already in the case (or twice in the file) is counted, not added."""
-    eng.create_table("_new_posts", finish.posts_sql(source_file))
+    eng.create_table("_new_posts", finish.posts_sql(source_file, derive_ids))
     before = int(eng.scalar("SELECT count(*) FROM posts"))
-    eng.execute(
-        """INSERT INTO posts
-        SELECT * EXCLUDE (rn) FROM (
-            SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY source_row) AS rn FROM _new_posts
-        ) n WHERE rn = 1 AND NOT EXISTS (SELECT 1 FROM posts p WHERE p.post_id = n.post_id)"""
-    )
+    repeats = int(eng.scalar("SELECT count(*) - count(DISTINCT post_id) FROM _new_posts"))
+    source = "_new_posts" if not repeats else """(SELECT * EXCLUDE (rn) FROM (
+            SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY source_row) AS rn FROM _new_posts)
+            WHERE rn = 1)"""
+    anti = "" if not before else " WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.post_id = n.post_id)"
+    eng.execute(f"INSERT INTO posts SELECT * FROM {source} n{anti}")
     added = int(eng.scalar("SELECT count(*) FROM posts")) - before
     return int(eng.scalar("SELECT count(*) FROM _new_posts")) - added
 
