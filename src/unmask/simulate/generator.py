@@ -104,8 +104,20 @@ class World:
         self.sentences = {lang: self._sentence_pool(lang, 2000) for lang in world.WORDS}
 
     # ---------- text ----------
+    def _vocabulary(self, lang, n=400):
+        """The language's words plus made-up ones from their halves: a real vocabulary is large, so
+        strangers' posts rarely share most of their character n-grams."""
+        base = world.WORDS[lang]
+        made = set()
+        for _ in range(20 * n):  # scripts with short words have fewer halves to combine
+            a, b, c = (base[i] for i in self.rng.integers(0, len(base), 3))
+            made.add(a[: max(1, len(a) // 2 + 1)] + b[len(b) // 2:] + (c[:1] if len(made) % 2 else ""))
+            if len(made) >= n:
+                break
+        return base + sorted(made)
+
     def _sentence_pool(self, lang, n):
-        words = world.WORDS[lang]
+        words = self._vocabulary(lang)
         sep = "" if lang in ("ja", "zh") else " "
         return [sep.join(self.rng.choice(words, self.rng.integers(5, 11))) for _ in range(n)]
 

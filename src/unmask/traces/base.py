@@ -110,8 +110,9 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
 
     name = trace.name
     span = engine.query(f"SELECT min(t) AS lo, max(t) AS hi FROM _act_{name}").to_pylist()[0]
-    if span["lo"] is None:
-        return {"shuffles": 0, "note": "no actions"}
+    if span["lo"] is None or result.edges.num_rows == 0:
+        result.rhythm_expected = [] if result.edges.num_rows == 0 else None
+        return {"shuffles": shuffles, "note": "no candidate edges"}
     length = span["hi"] - span["lo"] + 1
     unit = WEEK_MS if length >= 4 * WEEK_MS else DAY_MS
     slots = int(length // unit) + 1
@@ -128,10 +129,15 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
                                         "r": pa.array(rows["r"], pa.int64()),
                                         "shift": pa.array(rows["shift"], pa.int64())}))
     period = slots * unit
+    # Only accounts on a candidate edge matter: a pair's shifted co-actions depend on its own two timelines.
+    engine.register("_cand_acc", pa.table({"account_id": pa.array(sorted(
+        set(result.edges.column("account_a").to_pylist()) | set(result.edges.column("account_b").to_pylist())),
+        pa.string())}))
     engine.create_table(f"_act_{name}_s", f"""
         SELECT a.account_id, CAST(s.r AS STRING) || '|' || a.object AS object, a.post_id,
                {span['lo']} + ((a.t - {span['lo']} + s.shift) % {period}) AS t
-        FROM _act_{name} a JOIN _shift s ON s.account_id = a.account_id""")
+        FROM _act_{name} a JOIN _shift s ON s.account_id = a.account_id
+        WHERE a.account_id IN (SELECT account_id FROM _cand_acc)""")
     _pairs(engine, name, f"_act_{name}_s", w, K, suffix="_s")
     engine.register("_cand", result.edges.select(["account_a", "account_b"]))
     counts = engine.query(f"""

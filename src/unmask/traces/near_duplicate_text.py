@@ -3,7 +3,7 @@
 Texts (retweets left out, at least ``min_length`` characters after normalisation) are hashed
 into ``bands x rows`` MinHash values. Posts sharing a band bucket are joined to the bucket's
 first post when their estimated Jaccard similarity is at least ``threshold``; connected groups
-become the objects of an ordinary co-action (same group, within the window). Normalisation
+(stars around the smallest representative, so loosely similar texts do not chain) become the objects of an ordinary co-action (same group, within the window). Normalisation
 folds case and Unicode forms, removes URLs, mentions, Arabic diacritics and tatweel, and
 unifies Arabic/Persian letter variants (ي/ی, ك/ک) and Cyrillic ё/е, so edits that only swap
 those do not hide a copy.
@@ -58,20 +58,21 @@ def minhash(texts: list[str], n_perm=BANDS * ROWS, chunk=50_000) -> np.ndarray:
         for j in range(SHINGLE):
             h = h * base + cps[j: len(cps) - SHINGLE + 1 + j]
         nsh = lens - SHINGLE + 1
-        valid = np.concatenate([np.arange(s, s + n) for s, n in zip(starts, nsh)])
-        h = h[valid]
+        doc = np.repeat(np.arange(len(part)), lens)[: len(h)]
+        valid = np.nonzero(np.arange(len(h)) - starts[doc] < nsh[doc])[0]
+        h = (h[valid] >> np.uint64(32)).astype(np.uint32) ^ h[valid].astype(np.uint32)
         seg = np.concatenate([[0], np.cumsum(nsh)[:-1]])
-        for p in range(n_perm):
-            v = (h * a[p] + b[p]) >> np.uint64(29)
-            out[start:start + len(part), p] = np.minimum.reduceat(v, seg).astype(np.uint32)
+        a32, b32 = a.astype(np.uint32) | np.uint32(1), b.astype(np.uint32)
+        v = np.empty_like(h)
+        for p in range(n_perm):  # 32-bit multiply-add with wrap-around: one pass per permutation
+            np.multiply(h, a32[p], out=v)
+            np.add(v, b32[p], out=v)
+            out[start:start + len(part), p] = np.minimum.reduceat(v, seg)
     return out
 
 
 def groups(texts: list[str], threshold=THRESHOLD) -> np.ndarray:
     """A group label per text (the smallest index in its group); singletons keep their own index."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     n = len(texts)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -93,18 +94,32 @@ def groups(texts: list[str], threshold=THRESHOLD) -> np.ndarray:
         src.append(member[keep])
         dst.append(rep[keep])
     src, dst = np.concatenate(src), np.concatenate(dst)
-    graph = coo_matrix((np.ones(len(src)), (src, dst)), shape=(n, n))
-    _, labels = connected_components(graph, directed=False)
-    smallest = np.full(labels.max() + 1, n, dtype=np.int64)
-    np.minimum.at(smallest, labels, np.arange(n))
-    return smallest[labels]
+    # Star groups, not connected components: a post joins the smallest bucket representative it is
+    # similar to, so long chains of loosely similar texts never merge into one giant group.
+    label = np.arange(n)
+    np.minimum.at(label, src, dst)
+    return label
+
+
+def normalise_sql(engine, expr="text") -> str:
+    """The same normalisation as :func:`normalise`, in engine-neutral SQL (without NFKC)."""
+    r = engine.regexp_replace_all
+    s = f"lower({expr})"
+    s = r(s, "'https?://[^ ]+|www[.][^ ]+'", "' '")
+    s = r(s, "'(^rt )?@[A-Za-z0-9_]+:?'", "' '")
+    s = r(s, "'[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]'", "''")
+    s = f"translate({s}, 'يىكةأإآёЁ', 'ییکهاااее')"
+    s = r(s, "'[ \t\r\n\u200c\u200d\u200e\u200f]+'", "' '")
+    return f"trim({s})"
 
 
 def prepare(engine, min_length=MIN_LENGTH, threshold=THRESHOLD):
-    rows = engine.query("SELECT post_id, text FROM posts WHERE kind <> 'retweet' AND text IS NOT NULL "
-                        "ORDER BY post_id")
+    rows = engine.query(f"""SELECT post_id, nt FROM (
+                              SELECT post_id, {normalise_sql(engine)} AS nt FROM posts
+                              WHERE kind <> 'retweet' AND text IS NOT NULL) x
+                            WHERE length(nt) >= {int(min_length)} ORDER BY post_id""")
     ids = rows.column("post_id").to_pylist()
-    norm = [normalise(t) for t in rows.column("text").to_pylist()]
+    norm = rows.column("nt").to_pylist()
     keep = [i for i, t in enumerate(norm) if len(t) >= min_length]
     labels = groups([norm[i] for i in keep], threshold)
     counts = np.bincount(labels, minlength=len(keep)) if len(keep) else np.zeros(0, int)
