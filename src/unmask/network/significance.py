@@ -1,18 +1,18 @@
 """How surprising is each link? A null model per trace, then Benjamini-Hochberg across links.
 
-Null (configuration-style, popularity- and burst-aware): actions are exchangeable between
-accounts, so each account keeps its volume ``k`` and each object keeps its popularity and
-its burstiness. The chance that two random actions form a within-window co-action is
-``W / C(M, 2)``, where ``M`` is the trace's number of actions and ``W`` the number of
-within-window action pairs actually observed (hot objects included, before any cap). The
-expected co-actions of accounts a and b is then ``lambda = k_a * k_b * W / C(M, 2)``, and the
-edge's p-value is the Poisson tail ``P(X >= weight)``. Viral posts raise ``W`` and so the bar
-for everyone; busy accounts raise their own ``lambda``.
+Volume null (degree-corrected configuration model of the co-action graph): the ``C``
+co-actions observed between different accounts (hot objects included, before any cap) are
+spread over account pairs in proportion to the product of their volumes ``k`` (actions in the
+trace). With ``M = sum k``, pair (a, b) expects ``lambda = C * k_a * k_b / ((M^2 - sum k^2) / 2)``
+co-actions, and the edge's p-value is the Poisson tail ``P(X >= weight)``. Viral posts and
+other crowd objects raise ``C``, and so the bar for everyone; busy accounts raise their own
+``lambda``. An account repeating itself (a bot's template) does not raise anyone's bar.
 
 Rhythm null (traces whose objects recur day after day: text, hashtags, domains, mentions,
 synchronized posting): each account's timeline is shifted by whole weeks, keeping its daily and
-weekly rhythm, and the pair's co-actions are counted again (see
-:func:`unmask.traces.base.rhythm_null`). Its expectation ``(count + 0.5) / shuffles`` gives a
+weekly rhythm, and the pair's co-actions are counted again in the worlds where the two
+timelines moved apart (see :func:`unmask.traces.base.rhythm_null`). Its expectation
+``(mean count * shuffles + 0.5) / shuffles`` gives a
 second Poisson tail. An edge's p-value is the larger of the two (an intersection-union test:
 the link must beat both nulls). See docs/methods.md for assumptions and failure modes.
 """
@@ -34,9 +34,10 @@ def trace_pvalues(result) -> pa.Table:
                 .append_column("p_value", empty))
     counts = dict(zip(result.account_actions.column("account_id").to_pylist(),
                       result.account_actions.column("k").to_pylist()))
-    M = max(int(result.stats["actions"]), 2)
-    W = max(int(result.stats["window_pairs"]), 1)
-    rate = W / (M * (M - 1) / 2.0)
+    k = np.array(list(counts.values()), float)
+    M = max(k.sum(), 2.0)
+    C = max(int(result.stats["cross_pairs"]) + int(result.stats["pairs_skipped_hot"]), 1)
+    rate = C / max((M * M - (k * k).sum()) / 2.0, 1.0)
     ka = np.array([counts.get(a, 1) for a in edges.column("account_a").to_pylist()], float)
     kb = np.array([counts.get(b, 1) for b in edges.column("account_b").to_pylist()], float)
     lam = ka * kb * rate
@@ -44,7 +45,7 @@ def trace_pvalues(result) -> pa.Table:
     p = poisson.sf(w - 1, lam)
     shuffles = (result.stats.get("rhythm_null") or {}).get("shuffles", 0)
     if result.rhythm_expected is not None and shuffles:
-        lam_r = (np.asarray(result.rhythm_expected, float) * shuffles + 0.5) / shuffles
+        lam_r = (np.nan_to_num(np.asarray(result.rhythm_expected, float), nan=np.inf) * shuffles + 0.5) / shuffles
         p = np.maximum(p, poisson.sf(w - 1, lam_r))
     else:
         lam_r = np.full(len(w), np.nan)

@@ -46,10 +46,11 @@ class TraceResult:
     stats: dict
     account_actions: pa.Table  # account_id, trace, k: actions per account, for the null model
     rhythm_expected: list | None = None  # expected weight per edge under the rhythm null
+    rhythm_worlds: int = 0
 
 
 def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbors: int = 200,
-             evidence_k: int = 5, shuffles: int = 4, seed: int = 0) -> TraceResult:
+             evidence_k: int = 5, shuffles: int = 10, seed: int = 0) -> TraceResult:
     """Run one co-action trace on ``engine``; see the module docstring for the semantics."""
     w = int(round(window_s * 1000))
     K = int(max_neighbors)
@@ -141,15 +142,25 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     _pairs(engine, name, f"_act_{name}_s", w, K, suffix="_s")
     engine.register("_cand", result.edges.select(["account_a", "account_b"]))
     counts = engine.query(f"""
-        SELECT c.account_a, c.account_b, count(p.account_a) AS n FROM _cand c
-        LEFT JOIN _pairs_{name}_s p ON p.account_a = c.account_a AND p.account_b = c.account_b
-        GROUP BY c.account_a, c.account_b ORDER BY c.account_a, c.account_b""")
+        SELECT c.account_a, c.account_b, CAST(substr(p.object, 1, instr(p.object, '|') - 1) AS BIGINT) AS r,
+               count(*) AS n
+        FROM _cand c JOIN _pairs_{name}_s p ON p.account_a = c.account_a AND p.account_b = c.account_b
+        GROUP BY c.account_a, c.account_b, CAST(substr(p.object, 1, instr(p.object, '|') - 1) AS BIGINT)""")
     for t in ("_act_", "_rank_", "_reach_", "_objn_", "_pairs_"):
         engine.drop(f"{t}{name}_s")
-    expected = dict(zip(zip(counts.column("account_a").to_pylist(), counts.column("account_b").to_pylist()),
-                        (np.array(counts.column("n").to_pylist(), float) / shuffles).tolist()))
-    result.rhythm_expected = [expected.get(k, 0.0) for k in zip(result.edges.column("account_a").to_pylist(),
-                                                                 result.edges.column("account_b").to_pylist())]
+    found = {(a, b, r): n for a, b, r, n in zip(*(counts.column(c).to_pylist() for c in ("account_a", "account_b",
+                                                                                         "r", "n")))}
+    shift = {}
+    for acc_id, r, sh in zip(rows["account_id"], rows["r"], rows["shift"]):
+        shift[(acc_id, r)] = sh
+    expected = []
+    for a, b in zip(result.edges.column("account_a").to_pylist(), result.edges.column("account_b").to_pylist()):
+        # Only worlds where the two timelines really moved apart count: an equal shift would
+        # reproduce the observed alignment and say nothing about chance.
+        apart = [r for r in range(shuffles) if shift[(a, r)] != shift[(b, r)]]
+        expected.append(sum(found.get((a, b, r), 0) for r in apart) / len(apart) if apart else float("nan"))
+    result.rhythm_expected = expected
+    result.rhythm_worlds = shuffles
     return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed}
 
 
@@ -182,6 +193,7 @@ def _finish(engine, name, window_s, min_weight, K, evidence_k, params, keep_act=
         FROM _reach_{name}""").to_pylist()[0]
     stats = {k: int(v or 0) for k, v in stats.items()}
     stats["candidate_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _edges_{name}").column(0)[0].as_py())
+    stats["cross_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _pairs_{name}").column(0)[0].as_py())
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
     counts = engine.query(f"""SELECT account_id, '{name}' AS trace, count(*) AS k FROM _act_{name}
                               GROUP BY account_id ORDER BY account_id""")
