@@ -33,7 +33,7 @@ def _engine_for(case, engine: str):
     return eng, eng
 
 
-def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duckdb", max_neighbors=200,
+def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duckdb", max_neighbors=100,
            evidence_k=5, shuffles=10, seed=0, progress=None) -> dict:
     """Run traces and store their edges (with p- and q-values), evidence and statistics."""
     names = list(traces or DEFAULT_TRACES)

@@ -163,7 +163,7 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--window", "windows", multiple=True, help="trace=seconds, e.g. co_retweet=60s")
 @click.option("--min-weight", "min_weights", multiple=True, help="trace=N")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")
-@click.option("--max-neighbors", type=int, default=200, help="cap on pairs per action on hot objects")
+@click.option("--max-neighbors", type=int, default=100, help="cap on pairs per action on hot objects")
 @click.option("--alpha", type=float, default=0.05, help="false-discovery rate for links")
 @click.option("--resolution", type=float, default=1.0, help="Leiden resolution")
 @click.option("--seed", type=int, default=0)

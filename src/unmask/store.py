@@ -24,7 +24,7 @@ class Case:
         Passed to the engine; heavy work spills to disk beyond it.
     """
 
-    def __init__(self, path, memory_limit="2GB", read_only=False):
+    def __init__(self, path, memory_limit="1500MB", read_only=False):
         self.path = Path(path)
         if read_only and not self.path.exists():
             raise UnmaskError(f"no case at {self.path}; create one with 'unmask ingest' or 'unmask run'")

@@ -45,6 +45,12 @@ def _operation(case, q, op) -> dict:
                  ORDER BY f.strength DESC, f.account_a, f.account_b LIMIT 2000""", cid, cid, alpha)
     hours = q("""SELECT isodow(created_at) - 1 AS dow, hour(created_at) AS hour, count(*) AS n
                  FROM posts JOIN clusters c USING (account_id) WHERE c.cluster = ? GROUP BY ALL""", cid)
+    zone = None
+    if case.has_table("personas"):
+        z = q("""SELECT behaviour_zone AS zone, count(*) AS n FROM personas JOIN clusters c USING (account_id)
+                 WHERE c.cluster = ? AND behaviour_zone IS NOT NULL GROUP BY ALL ORDER BY n DESC, zone LIMIT 1""", cid)
+        zone = z[0]["zone"] if z else None
+    local_hours = _local_hours(q, cid, zone) if zone else []
     days = q("""SELECT CAST(date_trunc('day', created_at) AS DATE) AS day, count(*) AS n
                 FROM posts JOIN clusters c USING (account_id) WHERE c.cluster = ? GROUP BY ALL ORDER BY day""", cid)
     samples = q("""SELECT e.trace, e.object, e.dt_ms, pa.account_id AS acc_a, pa.text AS text_a, pa.created_at AS at_a,
@@ -60,6 +66,15 @@ def _operation(case, q, op) -> dict:
                 cid, cid)
     domains = q("""SELECT d AS domain, count(*) AS n FROM (SELECT unnest(domains) AS d FROM posts
                    JOIN clusters c USING (account_id) WHERE c.cluster = ?) GROUP BY ALL ORDER BY n DESC, d LIMIT 10""", cid)
+    if domains:
+        from unmask.media.statemedia import load, registered_domain
+
+        listed = load()["domains"]
+        for d in domains:
+            hit = listed.get(registered_domain(d["domain"]))
+            d["state"] = f"{hit['outlet']} ({hit['country']})" if hit else ""
+    proxies = q("SELECT * FROM proxy_domains WHERE cluster = ? ORDER BY share_with_state DESC, accounts DESC, domain "
+                "LIMIT 10", cid) if case.has_table("proxy_domains") else []
     checks = []
     if case.has_table("checks"):
         checks = q("""SELECT k.* FROM checks k JOIN clusters c USING (account_id) WHERE c.cluster = ?
@@ -72,8 +87,23 @@ def _operation(case, q, op) -> dict:
                    "trace": e["traces"].split(":")[0]} for e in links
                   if e["account_a"] in keep and e["account_b"] in keep],
     }
-    return {"op": op, "members": members, "graph": graph, "hours": hours, "days": days, "samples": samples,
+    return {"op": op, "members": members, "graph": graph, "hours": hours, "zone": zone, "local_hours": local_hours,
+            "days": days, "samples": samples, "proxies": proxies,
             "objects": objects, "domains": domains, "checks": checks}
+
+
+def _local_hours(q, cid, zone):
+    """Hour x weekday counts in the cluster's inferred operator zone (tzdata, DST included)."""
+    from collections import Counter
+    from datetime import timezone as tz
+    from zoneinfo import ZoneInfo
+
+    z = ZoneInfo(zone)
+    cells = Counter()
+    for r in q("SELECT created_at FROM posts JOIN clusters c USING (account_id) WHERE c.cluster = ?", cid):
+        local = r["created_at"].replace(tzinfo=tz.utc).astimezone(z)
+        cells[(local.weekday(), local.hour)] += 1
+    return [{"dow": d, "hour": h, "n": n} for (d, h), n in sorted(cells.items())]
 
 
 def safe_json(obj) -> str:

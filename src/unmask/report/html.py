@@ -46,6 +46,8 @@ def render(case, generated_at: str | None = None) -> str:
     data = collect(case)
     for op in data["operations"]:
         op["heatmap_svg"] = charts.heatmap(op["hours"], "posts by UTC hour and weekday")
+        op["local_heatmap_svg"] = (charts.heatmap(op["local_hours"], f"posts by hour and weekday in {op['zone']} "
+                                                  "(the group's inferred operator zone)") if op["zone"] else "")
         op["timeline_svg"] = charts.timeline(op["days"], "posts per day")
     graphs = {str(op["op"]["cluster"]): op["graph"] for op in data["operations"]}
     stamp = generated_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -24,7 +24,7 @@ for _m in (co_retweet, fast_retweet, co_link, co_domain, co_hashtag, co_reply, c
 DEFAULT_TRACES = tuple(TRACES)
 
 
-def run_trace(engine, name, window_s=None, min_weight=None, max_neighbors=200, evidence_k=5, shuffles=10,
+def run_trace(engine, name, window_s=None, min_weight=None, max_neighbors=100, evidence_k=5, shuffles=10,
               seed=0) -> TraceResult:
     """Run one registered trace with its documented defaults unless overridden."""
     if name not in TRACES:

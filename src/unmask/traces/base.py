@@ -49,7 +49,7 @@ class TraceResult:
     rhythm_worlds: int = 0
 
 
-def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbors: int = 200,
+def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbors: int = 100,
              evidence_k: int = 5, shuffles: int = 10, seed: int = 0) -> TraceResult:
     """Run one co-action trace on ``engine``; see the module docstring for the semantics."""
     w = int(round(window_s * 1000))

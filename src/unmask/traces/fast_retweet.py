@@ -13,7 +13,7 @@ def actions(engine):  # the retweets, for the null model's per-account volumes
                FROM posts WHERE kind = 'retweet' AND ref_post_id IS NOT NULL"""
 
 
-def run(engine, trace, window_s, min_weight, max_neighbors=200, evidence_k=5) -> TraceResult:
+def run(engine, trace, window_s, min_weight, max_neighbors=100, evidence_k=5) -> TraceResult:
     name = trace.name
     w = int(round(window_s * 1000))
     engine.create_table(f"_act_{name}", actions(engine))

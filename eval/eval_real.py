@@ -1,0 +1,76 @@
+"""unmask on the real datasets in ../shared/data (read in place, never copied).
+
+    python eval/eval_real.py --shared ../shared/data --out /tmp/eval-real
+
+ira_dev: share of IRA accounts with >= 20 posts that fall in significant clusters, NMI of the
+clusters with the Clemson categories, and behavioural zones by category. twarc_v2 and coortweet:
+the flagged share of accounts and what is flagged.
+"""
+
+import argparse
+import json
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from unmask import api
+from unmask.evaluate import ari_nmi
+from unmask.store import Case
+
+
+def run(name, inputs, out, **kw):
+    res = api.run(inputs, out / name, report=True, **kw)
+    return res
+
+
+def flagged_share(case):
+    n = case.count("accounts")
+    f = case.engine.scalar("SELECT count(*) FROM account_scores WHERE flagged")
+    ops = case.engine.query("SELECT rank, size, rationale FROM operations ORDER BY rank LIMIT 5").to_pylist() \
+        if "size" in case.table("operations").column_names else []
+    return {"accounts": n, "flagged": f, "flagged_share": f / max(1, n), "top_operations": ops}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", default="../shared/data")
+    ap.add_argument("--out", default="/tmp/eval-real")
+    args = ap.parse_args()
+    d, out = Path(args.shared), Path(args.out)
+    report = {}
+    r = run("ira_dev", [d / "ira_dev/tweets.parquet"], out)
+    authors = pq.read_table(d / "ira_dev/authors.parquet").to_pylist()
+    category = {a["author_id"]: a["account_category"] for a in authors}
+    with Case(out / "ira_dev/case.duckdb", read_only=True) as case:
+        rows = case.engine.query("""SELECT s.account_id, s.flagged, s.cluster, p.behaviour_utc_offset, p.template,
+                                           p.off_days, (SELECT count(*) FROM posts q WHERE q.account_id = s.account_id) n
+                                    FROM account_scores s LEFT JOIN personas p USING (account_id)""").to_pylist()
+        big = [x for x in rows if x["n"] >= 20]
+        in_clusters = sum(bool(x["flagged"]) for x in big)
+        labelled = [x for x in rows if x["account_id"] in category]
+        _, nmi = ari_nmi([category[x["account_id"]] for x in labelled],
+                         [f"c{x['cluster']}" if x["flagged"] else f"none:{x['account_id']}" for x in labelled])
+        zones = defaultdict(Counter)
+        for x in labelled:
+            if x["behaviour_utc_offset"] is not None:
+                zones[category[x["account_id"]]][x["behaviour_utc_offset"]] += 1
+        report["ira_dev"] = {"accounts_20_posts": len(big), "in_significant_clusters": in_clusters,
+                             "share": in_clusters / max(1, len(big)), "nmi_vs_category": nmi,
+                             "behaviour_offsets_by_category": {k: dict(v.most_common(4)) for k, v in zones.items()},
+                             "seconds": r["seconds"], **flagged_share(case)}
+    for name, inputs, kw in (
+        ("twarc_v2", [d / "twarc_v2/tweets.jsonl"], {}),
+        ("coortweet_russian", [d / "coortweet/russian_coord_tweets.csv.gz"], {"const": {"kind": "retweet"}}),
+        ("coortweet_german", [d / "coortweet/german_elections.csv.gz"], {}),
+    ):
+        r = run(name, inputs, out, **kw)
+        with Case(out / name / "case.duckdb", read_only=True) as case:
+            report[name] = {**flagged_share(case), "seconds": r["seconds"],
+                            "edges_by_trace": {k: v["candidate_pairs"] for k, v in r["detect"]["stats"].items()}}
+    (out / "real.json").write_text(json.dumps(report, indent=2, default=str))
+    print(json.dumps(report, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
