@@ -53,3 +53,24 @@ def test_shares_and_proxy_discovery(tmp_path):
         proxies = case.table("proxy_domains").to_pylist()
         assert proxies[0]["domain"] == "truthdaily-news.com" and proxies[0]["copied_state_headlines"] == 4
         assert "example.org" not in {p["domain"] for p in proxies}
+
+
+def test_shorteners_are_reported_not_guessed(tmp_path):
+    rows = [post("a", "A", 0, "x", urls=["https://bit.ly/3abc"]), post("b", "A", 1, "y", urls=["https://t.co/zz"]),
+            post("c", "A", 2, "z", urls=["https://sputniknews.com/x?utm_source=tw"])]
+    with make_case(tmp_path, rows) as case:
+        amplification.run(case)
+        (row,) = case.table("state_media_shares").to_pylist()
+    assert row["links"] == 3 and row["state_media_links"] == 1 and row["shortened_links"] == 2
+
+
+def test_echo_lead_lag_of_a_state_outlets_own_posts(tmp_path):
+    headline = "Western media hides the truth about the sanctions and the people suffer"
+    rows = [post("s1", "cgtn_acct", 0, headline + " https://cgtn.com/x"),
+            post("e1", "fast", 1800, headline), post("e2", "late", 3600 * 30, headline),
+            post("e3", "early", -60, headline)]
+    with make_case(tmp_path, rows) as case:
+        case.engine.execute("UPDATE accounts SET handle = 'CGTN' WHERE account_id = 'cgtn_acct'")
+        amplification.run(case)
+        echoes = case.table("state_media_echoes").to_pylist()
+    assert [(e["account_id"], e["lag_s"]) for e in echoes] == [("fast", 1800.0)]

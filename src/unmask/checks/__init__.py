@@ -36,7 +36,13 @@ def _state_media(amplification):
                    concat(state_media_links, ' of ', links, ' links go to state media ', state_media_countries)
                        AS evidence
             FROM state_media_shares WHERE state_media_links > 0 ORDER BY account_id""")
-        return rows
+        echoes = case.engine.query("""SELECT account_id, 'state_media_echo' AS "check",
+                   CAST(count(*) AS VARCHAR) || ' echoes' AS observed, '-' AS expected,
+                   least(1.0, count(*) / 10.0) AS strength,
+                   concat('repeats posts of ', string_agg(DISTINCT outlet, ', '), ' after a median ',
+                          CAST(CAST(median(lag_s) / 60 AS INTEGER) AS VARCHAR), ' min') AS evidence
+            FROM state_media_echoes GROUP BY account_id ORDER BY account_id""")
+        return pa.concat_tables([rows, echoes.cast(rows.schema)])
     return run
 
 

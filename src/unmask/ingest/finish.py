@@ -83,7 +83,9 @@ def posts_sql(source_file: str, derive_ids: bool = True) -> str:
         "'derived:' || md5(account_id || '|' || time_raw || '|' || coalesce(text, '') || '|' || "
         "row_number() OVER (PARTITION BY account_id, time_raw, coalesce(text, '') ORDER BY source_row))"
     )
-    post_id = f"coalesce(post_id, {derived_id})" if derive_ids else "post_id"
+    # a format that normally carries ids can still have a blank one: derive it from the row itself
+    row_id = "'derived:' || md5(account_id || '|' || time_raw || '|' || coalesce(text, '') || '|r' || source_row)"
+    post_id = f"coalesce(post_id, {derived_id if derive_ids else row_id})"
     return f"""
     SELECT
         {post_id} AS post_id,

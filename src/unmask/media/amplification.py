@@ -45,6 +45,9 @@ def run(case, extra_lists=None) -> dict:
         for a, v in sorted(per_acc.items())], schema=schema)
     case.write_table("state_media_shares", shares)
     case.write_table("proxy_domains", proxies(case, links, domains))
+    from unmask.media import echo
+
+    case.write_table("state_media_echoes", echo.run(case, media))
     case.set_meta("state_media_list", media["version"])
     return {"accounts_with_links": len(per_acc), "list": media["version"]}
 

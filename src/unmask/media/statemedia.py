@@ -65,18 +65,21 @@ def load(extra: list | None = None) -> dict:
     user = user_list_path()
     base = user if user.exists() else resources.files("unmask").joinpath("data", "state_media.csv")
     sources = [base, *(extra or [])]
-    domains, versions = {}, []
+    domains, versions, handles = {}, [], {}
     for src in sources:
         rows = _read(src)
         data = Path(str(src)).read_bytes()
         versions.append({"file": str(src), "sha256": hashlib.sha256(data).hexdigest(), "outlets": len(rows)})
         for r in rows:
+            tw = (r.get("Twitter Link") or "").rstrip("/").split("/")[-1].lstrip("@").lower()
+            if tw and tw not in ("twitter.com", "x.com"):
+                handles.setdefault(tw, {"outlet": r.get("Main assets") or r["Media company"], "country": r["Country"]})
             dom = registered_domain(r["URL"])
             if dom and dom not in SHORTENERS:
                 domains.setdefault(dom, {"outlet": r.get("Main assets") or r["Media company"],
                                          "company": r["Media company"], "country": r["Country"],
                                          "typology": r.get("Typology", "")})
-    return {"domains": domains, "version": versions}
+    return {"domains": domains, "handles": handles, "version": versions}
 
 
 def update(path) -> dict:
