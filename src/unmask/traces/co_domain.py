@@ -1,14 +1,20 @@
 """co_domain: two accounts link to the same domain within the window; rare domains weigh more
-(``rarity_weight``), and the null model discounts popular ones."""
+(``rarity_weight``), and the null model discounts popular ones.
+Retweets are left out: their entities are the original's, and co_retweet already covers them."""
 
 from unmask.traces.base import Trace
+
+# The platforms' own domains (quote-tweet and profile links) say nothing about shared sources;
+# a shared quoted post is still seen by co_link, whose object is the full URL.
+PLATFORM = ("twitter.com", "x.com", "t.co", "mobile.twitter.com")
 from unmask.traces.sqltext import t_ms
 
 
 def actions(engine):
     return f"""SELECT account_id, d AS object, post_id, t FROM (
-                 SELECT account_id, post_id, {t_ms(engine)} AS t, {engine.explode('domains')} AS d FROM posts) x
-               WHERE d IS NOT NULL AND d <> ''"""
+                 SELECT account_id, post_id, {t_ms(engine)} AS t, {engine.explode('domains')} AS d FROM posts
+                 WHERE kind <> 'retweet') x
+               WHERE d IS NOT NULL AND d <> '' AND d NOT IN ({", ".join(repr(x) for x in PLATFORM)})"""
 
 
 TRACE = Trace("co_domain", "same link domain", window_s=600, min_weight=3, actions=actions, rhythm_null=True)

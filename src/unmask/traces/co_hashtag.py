@@ -1,5 +1,6 @@
 """co_hashtag: same hashtag (case-folded) within the window, and identical hashtag sequences
-(a post's sorted hashtag set of two or more, as object ``seq:a b``)."""
+(a post's sorted hashtag set of two or more, as object ``seq:a b``).
+Retweets are left out: their entities are the original's, and co_retweet already covers them."""
 
 from unmask.traces.base import Trace
 from unmask.traces.sqltext import t_ms
@@ -7,11 +8,12 @@ from unmask.traces.sqltext import t_ms
 
 def actions(engine):
     single = f"""SELECT account_id, lower(h) AS object, post_id, t FROM (
-                   SELECT account_id, post_id, {t_ms(engine)} AS t, {engine.explode('hashtags')} AS h FROM posts) x
+                   SELECT account_id, post_id, {t_ms(engine)} AS t, {engine.explode('hashtags')} AS h FROM posts
+                   WHERE kind <> 'retweet') x
                  WHERE h IS NOT NULL AND h <> ''"""
     seq = f"""SELECT account_id, 'seq:' || {engine.sorted_join(engine.lower_list('hashtags'), "' '")} AS object, post_id,
                      {t_ms(engine)} AS t
-              FROM posts WHERE {engine.list_len('hashtags')} >= 2"""
+              FROM posts WHERE kind <> 'retweet' AND {engine.list_len('hashtags')} >= 2"""
     return f"{single} UNION ALL {seq}"
 
 
