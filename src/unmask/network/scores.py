@@ -32,7 +32,7 @@ def cluster_scores(case, fast_seconds: float = 10.0) -> pa.Table:
         dup AS (SELECT cluster, sum(cnt) AS n, sum(CASE WHEN cnt > 1 THEN cnt ELSE 0 END) AS dup FROM (
                   SELECT cluster, lower(regexp_replace(coalesce(text, ''), '(https?://\\S+|@\\w+|\\s+)', '', 'g')) AS k,
                          count(*) AS cnt
-                  FROM posts_c WHERE kind <> 'retweet' GROUP BY ALL) GROUP BY cluster)
+                  FROM posts_c WHERE kind <> 'retweet' GROUP BY ALL) WHERE length(k) >= 10 GROUP BY cluster)
         SELECT c.cluster, any_value(c.cluster_size) AS size,
                (SELECT count(*) FROM inside i WHERE i.cluster = c.cluster) AS links,
                (SELECT avg(strength) FROM inside i WHERE i.cluster = c.cluster) AS strength,
