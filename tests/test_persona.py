@@ -74,3 +74,25 @@ def test_persona_checks_on_simulated_operations(sim_run):
     assert tp / len(ops) >= 0.8 and tp / max(1, tp + fp) >= 0.9
     travellers = [r for r in rows if r["role"] == "traveller"]
     assert travellers and not any(r["flag"] for r in travellers)  # a zone mismatch alone never flags
+
+
+def test_cluster_rhythm_matches_the_operators_zone(sim_run):
+    from collections import Counter
+
+    from unmask.store import Case
+
+    with Case(sim_run["out"] / "case.duckdb", read_only=True) as case:
+        case.engine.execute(f"CREATE TEMP TABLE labels AS SELECT * FROM read_csv('{sim_run['labels']}', all_varchar=true)")
+        members = case.engine.query("""SELECT c.cluster, l.label, l.operator_tz FROM clusters c
+                                       JOIN labels l USING (account_id) WHERE c.is_candidate""").to_pylist()
+        zones = {r["cluster"]: r for r in case.table("cluster_personas").to_pylist()}
+        mid = case.engine.scalar("SELECT epoch_ms(median(created_at)) FROM posts")
+    checked = 0
+    for cluster in {m["cluster"] for m in members}:
+        tz = Counter(m["operator_tz"] for m in members if m["cluster"] == cluster).most_common(1)[0][0]
+        true = ZoneInfo(tz).utcoffset(datetime.fromtimestamp(mid / 1000, timezone.utc).replace(tzinfo=None))
+        got = zones[cluster]
+        assert abs(got["behaviour_utc_offset"] - true.total_seconds() / 3600) <= 1, (cluster, tz, got)
+        assert got["template"] == "office"
+        checked += 1
+    assert checked >= 4

@@ -74,6 +74,35 @@ def profiles(case) -> pa.Table:
     return table
 
 
+def cluster_profiles(case) -> pa.Table:
+    """Behavioural zone, template, off days and lunch pause of each candidate cluster's pooled posts."""
+    eng = case.engine
+    schema = pa.schema([("cluster", pa.int64()), ("behaviour_zone", pa.string()), ("behaviour_utc_offset", pa.float64()),
+                        ("behaviour_tz_confidence", pa.float64()), ("template", pa.string()),
+                        ("off_days", pa.string()), ("lunch_pause", pa.bool_()), ("posts", pa.int64())])
+    if not case.has_table("clusters"):
+        case.write_table("cluster_personas", schema.empty_table())
+        return schema.empty_table()
+    rows = eng.query(f"""SELECT c.cluster, {eng.epoch_ms('p.created_at')} AS t FROM posts p
+                         JOIN clusters c USING (account_id) WHERE c.is_candidate ORDER BY c.cluster, t""")
+    clusters = rows.column("cluster").to_pylist()
+    ids = sorted(set(clusters))
+    out = []
+    if ids:
+        index = {c: i for i, c in enumerate(ids)}
+        res = tzinfer.infer(np.array([index[c] for c in clusters]), np.array(rows.column("t").to_pylist()), len(ids))
+        counts = Counter(clusters)
+        for c, r in zip(ids, res):
+            if r:
+                out.append({"cluster": c, "behaviour_zone": r["zone"], "behaviour_utc_offset": r["offset"],
+                            "behaviour_tz_confidence": r["confidence"], "template": r["template"],
+                            "off_days": ",".join(DAY[d] for d in r["off_days"]), "lunch_pause": r["lunch_pause"],
+                            "posts": counts[c]})
+    table = pa.Table.from_pylist(out, schema=schema)
+    case.write_table("cluster_personas", table)
+    return table
+
+
 def _row(a, check, observed, expected, strength, evidence):
     return {"account_id": a, "check": check, "observed": str(observed), "expected": str(expected),
             "strength": float(strength), "evidence": evidence}
@@ -81,6 +110,7 @@ def _row(a, check, observed, expected, strength, evidence):
 
 def run(case) -> pa.Table:
     prof = profiles(case).to_pylist()
+    cluster_profiles(case)
     acc = {a["account_id"]: a for a in case.engine.query(
         "SELECT account_id, handle, description, created_at FROM accounts").to_pylist()}
     cluster = {}

@@ -45,11 +45,11 @@ def _operation(case, q, op) -> dict:
                  ORDER BY f.strength DESC, f.account_a, f.account_b LIMIT 2000""", cid, cid, alpha)
     hours = q("""SELECT isodow(created_at) - 1 AS dow, hour(created_at) AS hour, count(*) AS n
                  FROM posts JOIN clusters c USING (account_id) WHERE c.cluster = ? GROUP BY ALL""", cid)
-    zone = None
-    if case.has_table("personas"):
-        z = q("""SELECT behaviour_zone AS zone, count(*) AS n FROM personas JOIN clusters c USING (account_id)
-                 WHERE c.cluster = ? AND behaviour_zone IS NOT NULL GROUP BY ALL ORDER BY n DESC, zone LIMIT 1""", cid)
-        zone = z[0]["zone"] if z else None
+    zone, rhythm = None, None
+    if case.has_table("cluster_personas"):
+        z = q("SELECT * FROM cluster_personas WHERE cluster = ?", cid)
+        rhythm = z[0] if z else None
+        zone = rhythm["behaviour_zone"] if rhythm else None
     local_hours = _local_hours(q, cid, zone) if zone else []
     days = q("""SELECT CAST(date_trunc('day', created_at) AS DATE) AS day, count(*) AS n
                 FROM posts JOIN clusters c USING (account_id) WHERE c.cluster = ? GROUP BY ALL ORDER BY day""", cid)
@@ -87,7 +87,8 @@ def _operation(case, q, op) -> dict:
                    "trace": e["traces"].split(":")[0]} for e in links
                   if e["account_a"] in keep and e["account_b"] in keep],
     }
-    return {"op": op, "members": members, "graph": graph, "hours": hours, "zone": zone, "local_hours": local_hours,
+    return {"op": op, "members": members, "graph": graph, "hours": hours, "zone": zone, "rhythm": rhythm,
+            "local_hours": local_hours,
             "days": days, "samples": samples, "proxies": proxies,
             "objects": objects, "domains": domains, "checks": checks}
 
