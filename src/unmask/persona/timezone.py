@@ -24,7 +24,7 @@ CANDIDATE_ZONES = [
 ]
 # Local-hour activity priors (index = hour). Humans sleep from about 1 to 7; offices keep 9 to 17
 # with a pause at lunch. These are generic priors, not fitted to any dataset.
-HUMAN = np.array([3, 2, 1.2, .8, .6, .6, 1, 2, 3, 4, 4.5, 4.5, 4.5, 4.5, 4.5, 4.5, 4.5, 4.6, 4.8, 5, 5.2, 5, 4.5, 3.8])
+HUMAN = np.array([2.6, 1.6, .9, .5, .35, .4, .8, 1.8, 3, 3.8, 4.2, 4.3, 4.4, 4.4, 4.3, 4.3, 4.4, 4.6, 4.9, 5.2, 5.4, 5.2, 4.6, 3.7])
 OFFICE = np.array([.3, .2, .2, .2, .2, .3, .5, .9, 3, 5, 5.5, 5.5, 5, 2, 5, 5.5, 5, 3, 1.2, .7, .5, .4, .4, .3])
 
 

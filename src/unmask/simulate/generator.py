@@ -166,7 +166,9 @@ class World:
 
     def _organic_bio(self, lang):
         pool = self.sentences[lang]
-        return "" if self.rng.random() < 0.3 else pool[self.rng.integers(len(pool))][:80]
+        if self.rng.random() < 0.3:
+            return ""
+        return f"{pool[self.rng.integers(len(pool))]} {pool[self.rng.integers(len(pool))]}"[:100]
 
     def _handle(self, digits):
         w = world.WORDS["en"]
