@@ -42,3 +42,13 @@ def test_pages_resolve_includes_and_bad_lines_are_rejected(tmp_path):
         assert reply["created_at"].microsecond == 123000
         acc = {a["account_id"]: a for a in case.table("accounts").to_pylist()}
         assert acc["10"]["handle"] == "u10" and acc["10"]["followers"] == 3
+
+
+def test_a_line_that_is_not_utf8_is_rejected_not_repaired(tmp_path):
+    path = tmp_path / "t.jsonl"
+    good = json.dumps({"id": "1", "author_id": "2", "created_at": "2021-06-26T14:09:00.000Z", "text": "ok"})
+    path.write_bytes(good.encode() + b"\n" + b'{"id": "3", "text": "bad \xff byte"}\n')
+    with Case(tmp_path / "c.duckdb") as case:
+        (res,) = ingest(case, [path])
+    assert (res.rows_read, res.rows_loaded, res.rows_rejected) == (2, 1, 1)
+    assert res.rejects[0]["row"] == 2 and "UTF-8" in res.rejects[0]["reason"]

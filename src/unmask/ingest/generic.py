@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import pyarrow as pa
 
 from unmask.errors import InputError
 from unmask.ingest import csvread
 from unmask.ingest import sqlexpr as X
+from unmask.ingest.jsonlines import iter_objects
 from unmask.ingest.loader import RawSource
 
 # canonical field -> raw column it fills
@@ -115,18 +114,10 @@ def raw_sql(scan: str, mapping: dict, types: dict, const: dict, delimiter: str |
 def _jsonl_table(path: str):
     """Flat JSONL to Arrow; lines that are not JSON objects become rejects with their line number."""
     rows, rejects = [], []
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                rejects.append({"row": lineno, "column": None, "reason": f"invalid JSON: {exc.msg}", "raw": line[:500]})
-                continue
-            if not isinstance(obj, dict):
-                rejects.append({"row": lineno, "column": None, "reason": "line is not a JSON object", "raw": line[:500]})
-                continue
+    for _, obj, bad in iter_objects(path):
+        if bad:
+            rejects.append(bad)
+        else:
             rows.append({k: (v if isinstance(v, list) else (None if v is None else str(v))) for k, v in obj.items()})
     keys = sorted({k for r in rows for k in r})
     cols = {}

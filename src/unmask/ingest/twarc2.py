@@ -7,6 +7,7 @@ import json
 import pyarrow as pa
 
 from unmask.ingest.finish import RAW_COLUMNS
+from unmask.ingest.jsonlines import iter_objects
 from unmask.ingest.loader import RawSource
 
 _REF_KIND = {"retweeted": "retweet", "quoted": "quote", "replied_to": "reply"}
@@ -68,28 +69,19 @@ def parse_lines(path: str):
     Rows are numbered by tweet in file order; a reject's row is the file line number.
     """
     n = 0
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield [], [{"row": lineno, "column": None, "reason": f"invalid JSON: {exc.msg} at char {exc.pos}",
-                            "raw": line[:500]}]
-                continue
-            if not isinstance(obj, dict):
-                yield [], [{"row": lineno, "column": None, "reason": "line is not a JSON object", "raw": line[:500]}]
-                continue
-            inc = obj.get("includes") or {}
-            users = {_s(u.get("id")): u for u in inc.get("users", [])}
-            tweets = {_s(t.get("id")): t for t in inc.get("tweets", [])}
-            data = obj["data"] if isinstance(obj.get("data"), list) else [obj.get("data", obj)]
-            rows = []
-            for tw in data:
-                n += 1
-                rows.append(tweet_row(tw, users, tweets, n, json.dumps(tw, ensure_ascii=False)[:500]))
-            yield rows, []
+    for lineno, obj, bad in iter_objects(path):
+        if bad:
+            yield [], [bad]
+            continue
+        inc = obj.get("includes") or {}
+        users = {_s(u.get("id")): u for u in inc.get("users", [])}
+        tweets = {_s(t.get("id")): t for t in inc.get("tweets", [])}
+        data = obj["data"] if isinstance(obj.get("data"), list) else [obj.get("data", obj)]
+        rows = []
+        for tw in data:
+            n += 1
+            rows.append(tweet_row(tw, users, tweets, n, json.dumps(tw, ensure_ascii=False)[:500]))
+        yield rows, []
 
 
 def detect(first_line: str) -> str | None:
