@@ -132,7 +132,7 @@ def add_check_scores(case) -> None:
         op["state_media_share"] = float(e.get("state_media_share") or 0.0)
         notes = []
         if op["persona_share"] >= 0.2:
-            notes.append(f"{op['persona_share']:.0%} of accounts fail persona checks")
+            notes.append(f"{op['persona_share']:.0%} of accounts have claims that do not fit their behaviour")
         if op["state_media_share"] >= 0.1:
             notes.append(f"{op['state_media_share']:.0%} of links go to state media")
         if notes:
