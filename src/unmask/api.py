@@ -16,7 +16,7 @@ from unmask import __version__
 from unmask.ingest import ingest  # noqa: F401  (re-exported)
 from unmask.network import clustering, fusion, scores, significance
 from unmask.store import Case
-from unmask.traces import DEFAULT_TRACES, TRACES, run_trace
+from unmask.traces import DEFAULT_TRACES, run_trace
 
 EVIDENCE_SCHEMA = pa.schema([("account_a", pa.string()), ("account_b", pa.string()), ("trace", pa.string()),
                              ("object", pa.string()), ("post_a", pa.string()), ("post_b", pa.string()),
@@ -120,7 +120,7 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
         run_checks(case)
         timings["checks"] = time.perf_counter() - t0
         result = {"case": str(case_path), "ingest": [r.as_dict() for r in loaded], "detect": det, "analyse": ana}
-        if report and _has_report():
+        if report:
             from unmask.report.html import write_report
 
             t0 = time.perf_counter()
@@ -128,12 +128,6 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
             timings["report"] = time.perf_counter() - t0
         result["seconds"] = {k: round(v, 3) for k, v in timings.items()}
     return result
-
-
-def _has_report():
-    import importlib.util
-
-    return importlib.util.find_spec("unmask.report.html") is not None
 
 
 def run_checks(case: Case) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -176,4 +176,4 @@ def export(case, fmt: str, out) -> list:
     return write_tables(case, out, fmt)
 
 
-__all__ = ["export", "FORMATS", "accounts_table", "escape"]
+__all__ = ["export", "FORMATS", "accounts_table"]

@@ -37,7 +37,7 @@ def _write_csv(table: pa.Table, path: Path):
 
 
 def _post_frame(data):
-    p, a, ids = data.posts, data.accounts, data.account_ids
+    p, ids = data.posts, data.account_ids
     acc = p["acc"]
     kind = KIND_NAMES[p["kind"]]
     has_ref = p["ref"] >= 0

@@ -18,7 +18,6 @@ def run(engine, trace, window_s, min_weight, max_neighbors=100, evidence_k=5) ->
     w = int(round(window_s * 1000))
     engine.create_table(f"_act_{name}", actions(engine))
     engine.create_table(f"_objn_{name}", f"SELECT object, count(DISTINCT account_id) AS n_acc FROM _act_{name} GROUP BY object")
-    engine.create_table(f"_rank_{name}", f"SELECT 1 AS x")
     engine.create_table(f"_pairs_{name}", f"""
         SELECT CASE WHEN r.account_id < o.account_id THEN r.account_id ELSE o.account_id END AS account_a,
                CASE WHEN r.account_id < o.account_id THEN o.account_id ELSE r.account_id END AS account_b,
