@@ -69,17 +69,17 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
 def _pairs(engine, name, source, w, K, suffix=""):
     """Within-window pairs of actions in ``source`` on the same object (see module docstring)."""
     n = name + suffix
+    engine.create_table(f"_objn_{n}", f"""
+        SELECT object, count(DISTINCT account_id) AS n_acc FROM {source} GROUP BY object""")
     engine.create_table(f"_rank_{n}", f"""
-        SELECT account_id, object, post_id, t,
-               row_number() OVER (PARTITION BY object ORDER BY t, account_id, post_id) AS rn
-        FROM {source}""")
+        SELECT s.account_id, s.object, s.post_id, s.t, o.n_acc,
+               row_number() OVER (PARTITION BY s.object ORDER BY s.t, s.account_id, s.post_id) AS rn
+        FROM {source} s JOIN _objn_{n} o ON o.object = s.object""")
     engine.create_table(f"_reach_{n}", f"""
-        SELECT account_id, object, post_id, t, rn,
+        SELECT account_id, object, post_id, t, rn, n_acc,
                max(rn) OVER (PARTITION BY object ORDER BY t
                              RANGE BETWEEN CURRENT ROW AND {w} FOLLOWING) - rn AS n_within
         FROM _rank_{n}""")
-    engine.create_table(f"_objn_{n}", f"""
-        SELECT object, count(DISTINCT account_id) AS n_acc FROM {source} GROUP BY object""")
     engine.create_table(f"_pairs_{n}", f"""
         SELECT CASE WHEN a.account_id < b.account_id THEN a.account_id ELSE b.account_id END AS account_a,
                CASE WHEN a.account_id < b.account_id THEN b.account_id ELSE a.account_id END AS account_b,
@@ -87,8 +87,8 @@ def _pairs(engine, name, source, w, K, suffix=""):
                CASE WHEN a.account_id < b.account_id THEN a.post_id ELSE b.post_id END AS post_a,
                CASE WHEN a.account_id < b.account_id THEN b.post_id ELSE a.post_id END AS post_b,
                CASE WHEN a.account_id < b.account_id THEN b.t - a.t ELSE a.t - b.t END AS dt_ms,
-               a.t AS t1, b.t AS t2
-        FROM (SELECT account_id, object, post_id, t, rn,
+               a.t AS t1, b.t AS t2, a.n_acc AS n_acc
+        FROM (SELECT account_id, object, post_id, t, rn, n_acc,
                      {engine.explode_range(f'CASE WHEN n_within > {K} THEN {K} ELSE n_within END')} AS d
               FROM _reach_{n} WHERE n_within > 0) a
         JOIN _rank_{n} b ON b.object = a.object AND b.rn = a.rn + a.d
@@ -169,22 +169,22 @@ def _finish(engine, name, window_s, min_weight, K, evidence_k, params, keep_act=
     n_accounts = engine.query(f"SELECT count(DISTINCT account_id) AS n FROM _act_{name}").column(0)[0].as_py()
     engine.create_table(f"_edges_{name}", f"""
         SELECT p.account_a, p.account_b, '{name}' AS trace, count(*) AS weight,
-               sum(ln(({n_accounts} + 1.0) / (o.n_acc + 0.0))) AS rarity_weight,
+               sum(ln(({n_accounts} + 1.0) / (p.n_acc + 0.0))) AS rarity_weight,
                count(DISTINCT p.object) AS n_objects,
                min(CASE WHEN t1 < t2 THEN t1 ELSE t2 END) AS first_at,
                max(CASE WHEN t1 < t2 THEN t2 ELSE t1 END) AS last_at
-        FROM _pairs_{name} p JOIN _objn_{name} o ON o.object = p.object
+        FROM _pairs_{name} p
         GROUP BY p.account_a, p.account_b""")
     edges = engine.query(f"""SELECT * FROM _edges_{name} WHERE weight >= {int(min_weight)}
                              ORDER BY account_a, account_b""")
     evidence = engine.query(f"""
         SELECT account_a, account_b, trace, object, post_a, post_b, dt_ms FROM (
-            SELECT p.*, '{name}' AS trace, row_number() OVER (PARTITION BY p.account_a, p.account_b
-                                              ORDER BY abs(p.dt_ms), p.object, p.post_a, p.post_b) AS k
-            FROM _pairs_{name} p JOIN _edges_{name} e
-              ON e.account_a = p.account_a AND e.account_b = p.account_b
-            WHERE e.weight >= {int(min_weight)}) s
-        WHERE k <= {int(evidence_k)} ORDER BY account_a, account_b, k""")
+            SELECT p.*, '{name}' AS trace,
+                   row_number() OVER (PARTITION BY p.account_a, p.account_b
+                                      ORDER BY abs(p.dt_ms), p.object, p.post_a, p.post_b) AS k,
+                   count(*) OVER (PARTITION BY p.account_a, p.account_b) AS w
+            FROM _pairs_{name} p) s
+        WHERE k <= {int(evidence_k)} AND w >= {int(min_weight)} ORDER BY account_a, account_b, k""")
     stats = engine.query(f"""
         SELECT count(*) AS actions, count(DISTINCT object) AS objects,
                count(DISTINCT account_id) AS accounts, sum(n_within) AS window_pairs,

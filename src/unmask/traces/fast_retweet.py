@@ -23,8 +23,8 @@ def run(engine, trace, window_s, min_weight, max_neighbors=100, evidence_k=5) ->
                CASE WHEN r.account_id < o.account_id THEN o.account_id ELSE r.account_id END AS account_b,
                o.post_id AS object, o.post_id AS post_a, r.post_id AS post_b,
                r.t - {t_ms(engine, 'o.created_at')} AS dt_ms,
-               {t_ms(engine, 'o.created_at')} AS t1, r.t AS t2
-        FROM _act_{name} r JOIN posts o ON o.post_id = r.object
+               {t_ms(engine, 'o.created_at')} AS t1, r.t AS t2, n.n_acc AS n_acc
+        FROM _act_{name} r JOIN posts o ON o.post_id = r.object JOIN _objn_{name} n ON n.object = r.object
         WHERE r.account_id <> o.account_id AND r.t - {t_ms(engine, 'o.created_at')} BETWEEN 0 AND {w}""")
     engine.create_table(f"_reach_{name}", f"""
         SELECT a.*, CASE WHEN p.post_b IS NULL THEN 0 ELSE 1 END AS n_within
