@@ -67,7 +67,11 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
 
 
 def _pairs(engine, name, source, w, K, suffix=""):
-    """Within-window pairs of actions in ``source`` on the same object (see module docstring)."""
+    """Within-window pairs of actions in ``source`` on the same object (see module docstring).
+
+    Actions are numbered by (time, account, post) within their object; ``Engine.create_reach``
+    counts the later actions within ``t + w`` (a range window in SQL, a sorted search on DuckDB).
+    """
     n = name + suffix
     engine.create_table(f"_objn_{n}", f"""
         SELECT object, count(DISTINCT account_id) AS n_acc FROM {source} GROUP BY object""")
@@ -75,11 +79,7 @@ def _pairs(engine, name, source, w, K, suffix=""):
         SELECT s.account_id, s.object, s.post_id, s.t, o.n_acc,
                row_number() OVER (PARTITION BY s.object ORDER BY s.t, s.account_id, s.post_id) AS rn
         FROM {source} s JOIN _objn_{n} o ON o.object = s.object""")
-    engine.create_table(f"_reach_{n}", f"""
-        SELECT account_id, object, post_id, t, rn, n_acc,
-               max(rn) OVER (PARTITION BY object ORDER BY t
-                             RANGE BETWEEN CURRENT ROW AND {w} FOLLOWING) - rn AS n_within
-        FROM _rank_{n}""")
+    engine.create_reach(f"_reach_{n}", f"_rank_{n}", w)
     engine.create_table(f"_pairs_{n}", f"""
         SELECT CASE WHEN a.account_id < b.account_id THEN a.account_id ELSE b.account_id END AS account_a,
                CASE WHEN a.account_id < b.account_id THEN b.account_id ELSE a.account_id END AS account_b,
