@@ -1,9 +1,11 @@
+import pyarrow as pa
 import pytest
 
 from tracekit import make_case, pairs, post
 from unmask.errors import ParameterError
 from unmask.traces import TRACES, run_trace
-from unmask.traces.near_duplicate_text import groups, normalise
+from unmask.engines.duckdb_engine import DuckDBEngine
+from unmask.traces.near_duplicate_text import groups, normalise_sql
 
 
 def test_every_trace_is_documented_with_defaults():
@@ -123,7 +125,13 @@ def test_near_duplicates_across_scripts():
     latin_a = "The people deserve the truth about the election and the media will not tell them"
     latin_b = "The people deserve the truth about this election and the media will never tell them"
     other = "Completely unrelated words about football scores and weekend weather in the city"
-    texts = [normalise(t) for t in (persian_a, persian_b, russian_a, russian_b, latin_a, latin_b, other)]
+    eng = DuckDBEngine()
+    try:
+        eng.register("t", pa.table({"text": [persian_a, persian_b, russian_a, russian_b, latin_a, latin_b, other]}))
+        texts = eng.query(f"SELECT {normalise_sql(eng)} AS n FROM t").column("n").to_pylist()
+    finally:
+        eng.close()
+    assert texts[1] == texts[0]  # Arabic letter forms and the diacritic fold to the Persian text
     g = groups(texts)
     assert g[0] == g[1] and g[2] == g[3] and g[4] == g[5]
     assert len({g[0], g[2], g[4], g[6]}) == 4

@@ -79,14 +79,12 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5) -> di
     m_pairs = sum(s["candidate_pairs"] for s in info["stats"].values())
     fused = fusion.fuse(per_trace, len(info["traces"]), m_pairs)
     case.write_table("fused_edges", fused)
-    case.engine.execute("DELETE FROM meta WHERE key = 'alpha'")
-    case.engine.execute("INSERT INTO meta VALUES ('alpha', ?)", [str(alpha)])
     sig = fused.filter(pa.compute.less_equal(fused.column("q_fused"), alpha))
     clusters = clustering.leiden(sig, resolution=resolution, seed=seed, min_size=min_cluster)
     case.write_table("clusters", clusters)
-    ops = scores.cluster_scores(case)
+    ops = scores.cluster_scores(case, alpha)
     case.write_table("operations", ops)
-    case.write_table("account_scores", scores.account_scores(case))
+    case.write_table("account_scores", scores.account_scores(case, alpha))
     expected_false = significance.expected_false(sig.column("q_fused").to_numpy(), alpha) if sig.num_rows else 0.0
     summary = {"alpha": alpha, "resolution": resolution, "seed": seed, "min_cluster": min_cluster,
                "candidate_pairs": m_pairs, "significant_links": sig.num_rows,

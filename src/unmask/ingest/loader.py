@@ -118,8 +118,8 @@ def _append_posts(eng, source_file, derive_ids=True) -> int:
 def _merge_accounts(eng) -> None:
     """New profile fields win; fields the new file lacks keep what the case had."""
     eng.create_table("_new_accounts", finish.accounts_sql())
-    cols = [c for c in ("handle", "display_name", "description", "reported_location", "profile_url",
-                        "created_at", "followers", "following", "account_language", "is_hashed")]
+    cols = ("handle", "display_name", "description", "reported_location", "profile_url",
+            "created_at", "followers", "following", "account_language", "is_hashed")
     merged = ", ".join(f"coalesce(n.{c}, o.{c}) AS {c}" for c in cols)
     eng.execute(
         f"""CREATE OR REPLACE TEMPORARY TABLE _merged AS

@@ -16,15 +16,14 @@ def _entropy(counter: Counter) -> float:
     return h / math.log(len(counter))
 
 
-def cluster_scores(case, fast_seconds: float = 10.0) -> pa.Table:
+def cluster_scores(case, alpha: float, fast_seconds: float = 10.0) -> pa.Table:
     """Per candidate cluster: strength, density, fast share, duplication, clients, ages, rationale."""
     eng = case.engine
     rows = eng.query(f"""
         WITH c AS (SELECT * FROM clusters WHERE is_candidate),
         inside AS (SELECT c1.cluster, f.* FROM fused_edges f
                    JOIN c c1 ON c1.account_id = f.account_a JOIN c c2 ON c2.account_id = f.account_b
-                   WHERE c1.cluster = c2.cluster AND f.q_fused <= (SELECT CAST(value AS DOUBLE) FROM meta
-                                                                  WHERE key = 'alpha')),
+                   WHERE c1.cluster = c2.cluster AND f.q_fused <= {float(alpha)}),
         ev AS (SELECT c1.cluster, e.dt_ms FROM edge_evidence e
                JOIN c c1 ON c1.account_id = e.account_a JOIN c c2 ON c2.account_id = e.account_b
                WHERE c1.cluster = c2.cluster),
@@ -90,19 +89,18 @@ def _rationale(r) -> str:
     return "; ".join(parts)
 
 
-def account_scores(case) -> pa.Table:
+def account_scores(case, alpha: float) -> pa.Table:
     """Every account: its best fused link, its significant degree and strength, and a rationale."""
-    return case.engine.query("""
+    return case.engine.query(f"""
         WITH ends AS (SELECT account_a AS account_id, account_b AS other, * EXCLUDE (account_a, account_b)
                       FROM fused_edges
                       UNION ALL SELECT account_b, account_a, * EXCLUDE (account_a, account_b) FROM fused_edges),
-        alpha AS (SELECT CAST(value AS DOUBLE) AS a FROM meta WHERE key = 'alpha'),
         best AS (SELECT account_id, other AS strongest_with, traces AS strongest_traces FROM (
                     SELECT account_id, other, traces, row_number() OVER (
                         PARTITION BY account_id ORDER BY strength DESC, other) AS rn FROM ends) WHERE rn = 1),
         agg AS (SELECT account_id, max(strength) AS best_strength,
-                       sum(CASE WHEN q_fused <= (SELECT a FROM alpha) THEN 1 ELSE 0 END) AS significant_links,
-                       sum(CASE WHEN q_fused <= (SELECT a FROM alpha) THEN strength ELSE 0 END) AS total_strength
+                       sum(CASE WHEN q_fused <= {float(alpha)} THEN 1 ELSE 0 END) AS significant_links,
+                       sum(CASE WHEN q_fused <= {float(alpha)} THEN strength ELSE 0 END) AS total_strength
                 FROM ends GROUP BY account_id),
         g AS (SELECT * FROM agg JOIN best USING (account_id))
         SELECT a.account_id, a.handle, coalesce(g.best_strength, 0) AS score,

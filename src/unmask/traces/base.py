@@ -46,7 +46,6 @@ class TraceResult:
     stats: dict
     account_actions: pa.Table  # account_id, trace, k: actions per account, for the null model
     rhythm_expected: list | None = None  # expected weight per edge under the rhythm null
-    rhythm_worlds: int = 0
 
 
 def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbors: int = 100,
@@ -160,13 +159,14 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
         apart = [r for r in range(shuffles) if shift[(a, r)] != shift[(b, r)]]
         expected.append(sum(found.get((a, b, r), 0) for r in apart) / len(apart) if apart else float("nan"))
     result.rhythm_expected = expected
-    result.rhythm_worlds = shuffles
     return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed}
 
 
 def _finish(engine, name, window_s, min_weight, K, evidence_k, params, keep_act=False):
     """Aggregate pairs into edges, keep an evidence sample, and gather the null-model inputs."""
-    n_accounts = engine.query(f"SELECT count(DISTINCT account_id) AS n FROM _act_{name}").column(0)[0].as_py()
+    counts = engine.query(f"""SELECT account_id, '{name}' AS trace, count(*) AS k FROM _act_{name}
+                              GROUP BY account_id ORDER BY account_id""")
+    n_accounts = counts.num_rows
     engine.create_table(f"_edges_{name}", f"""
         SELECT p.account_a, p.account_b, '{name}' AS trace, count(*) AS weight,
                sum(ln(({n_accounts} + 1.0) / (p.n_acc + 0.0))) AS rarity_weight,
@@ -195,8 +195,6 @@ def _finish(engine, name, window_s, min_weight, K, evidence_k, params, keep_act=
     stats["candidate_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _edges_{name}").column(0)[0].as_py())
     stats["cross_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _pairs_{name}").column(0)[0].as_py())
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
-    counts = engine.query(f"""SELECT account_id, '{name}' AS trace, count(*) AS k FROM _act_{name}
-                              GROUP BY account_id ORDER BY account_id""")
     for t in ("_rank_", "_reach_", "_objn_", "_pairs_", "_edges_") + (() if keep_act else ("_act_",)):
         engine.drop(f"{t}{name}")
     return TraceResult(name, edges, evidence, stats, counts)

@@ -2,17 +2,15 @@
 
 Texts (retweets left out, at least ``min_length`` characters after normalisation) are hashed
 into ``bands x rows`` MinHash values. Posts sharing a band bucket are joined to the bucket's
-first post when their estimated Jaccard similarity is at least ``threshold``; connected groups
-(stars around the smallest representative, so loosely similar texts do not chain) become the objects of an ordinary co-action (same group, within the window). Normalisation
-folds case and Unicode forms, removes URLs, mentions, Arabic diacritics and tatweel, and
+first post when their estimated Jaccard similarity is at least ``threshold``; the groups (stars
+around the smallest representative, so loosely similar texts do not chain) become the objects of
+an ordinary co-action (same group, within the window). Normalisation, in engine-neutral SQL
+(:func:`normalise_sql`), folds case, removes URLs, mentions, Arabic diacritics and tatweel, and
 unifies Arabic/Persian letter variants (ي/ی, ك/ک) and Cyrillic ё/е, so edits that only swap
 those do not hide a copy.
 """
 
 from __future__ import annotations
-
-import re
-import unicodedata
 
 import numpy as np
 import pyarrow as pa
@@ -24,19 +22,6 @@ SHINGLE = 5
 BANDS, ROWS = 10, 4
 THRESHOLD = 0.5
 MIN_LENGTH = 30
-_URL = re.compile(r"https?://\S+|www\.\S+")
-_MENTION = re.compile(r"(^rt )?@\w+:?")
-_DIACRITICS = re.compile("[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "أ": "ا", "إ": "ا", "آ": "ا", "ё": "е", "Ё": "е"})
-_SPACE = re.compile(r"[\s\u200c\u200d\u200e\u200f]+")
-
-
-def normalise(text: str) -> str:
-    s = unicodedata.normalize("NFKC", text or "").lower()
-    s = _URL.sub(" ", s)
-    s = _MENTION.sub(" ", s)
-    s = _DIACRITICS.sub("", s).translate(_FOLD)
-    return _SPACE.sub(" ", s).strip()
 
 
 def _perm_params(n, seed=1234567):
@@ -102,7 +87,7 @@ def groups(texts: list[str], threshold=THRESHOLD) -> np.ndarray:
 
 
 def normalise_sql(engine, expr="text") -> str:
-    """The same normalisation as :func:`normalise`, in engine-neutral SQL (without NFKC)."""
+    """The normalisation described in the module docstring, as engine-neutral SQL."""
     r = engine.regexp_replace_all
     s = f"lower({expr})"
     s = r(s, "'https?://[^ ]+|www[.][^ ]+'", "' '")
