@@ -36,14 +36,14 @@ class Engine(ABC):
         self.execute(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {sql}")
 
     def create_reach(self, name: str, source: str, w: int) -> None:
-        """``source`` (account_id, object, post_id, t, n_acc, rn numbered by t within object) plus
-        ``n_within``: how many later actions on the same object fall within ``w`` ms.
+        """``source`` (oid, acc, t, n_acc, rn numbered by t within oid) plus ``n_within``: how
+        many later actions on the same object fall within ``w`` ms.
 
         Plain SQL here; an engine may compute the same column faster (see DuckDBEngine).
         """
         self.create_table(name, f"""
-            SELECT account_id, object, post_id, t, rn, n_acc,
-                   count(*) OVER (PARTITION BY object ORDER BY t
+            SELECT oid, acc, t, rn, n_acc,
+                   count(*) OVER (PARTITION BY oid ORDER BY t
                                   RANGE BETWEEN UNBOUNDED PRECEDING AND {w} FOLLOWING) - rn AS n_within
             FROM {source}""")
 

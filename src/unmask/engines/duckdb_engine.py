@@ -66,23 +66,18 @@ class DuckDBEngine(Engine):
         """Same result as the SQL window, by a sorted search: DuckDB's range frames cost about
         2 microseconds a row, a binary search over the sorted (object, time) keys far less."""
         import numpy as np
-        import pyarrow.compute as pc
 
-        rows = self.query(f"SELECT account_id, object, post_id, t, rn, n_acc FROM {source} ORDER BY object, rn")
+        rows = self.query(f"SELECT oid, acc, t, rn, n_acc FROM {source} ORDER BY oid, rn")
         n = rows.num_rows
         if n == 0:
-            self.create_table(name, f"SELECT *, CAST(0 AS BIGINT) AS n_within FROM {source}")
+            self.create_table(name, f"SELECT oid, acc, t, rn, n_acc, CAST(0 AS BIGINT) AS n_within FROM {source}")
             return
-        obj = rows.column("object").combine_chunks()
-        change = np.ones(n, dtype=bool)
-        if n > 1:
-            change[1:] = pc.not_equal(obj.slice(1), obj.slice(0, n - 1)).to_numpy(zero_copy_only=False)
-        group = np.cumsum(change) - 1
+        oid = rows.column("oid").to_numpy()
         t = rows.column("t").to_numpy()
-        span = int(t.max() - t.min()) + int(w) + 1  # groups never overlap once offset by the span
-        if group[-1] and span > (2**62) // int(group[-1]):
+        span = int(t.max() - t.min()) + int(w) + 1  # objects never overlap once offset by the span
+        if span > (2**62) // (int(oid.max()) + 1):
             return super().create_reach(name, source, w)
-        key = group.astype(np.int64) * span + (t - t.min())
+        key = oid.astype(np.int64) * span + (t - t.min())
         last = np.searchsorted(key, key + int(w), side="right") - 1
         within = rows.append_column("n_within", pa.array(last - np.arange(n), pa.int64()))
         self.register("_reach_arrow", within)

@@ -65,33 +65,47 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
     return result
 
 
+def _codes(engine, n, source, objects=None):
+    """Integer codes for a co-action run: ``_accd_{n}`` numbers accounts in their sort order (so
+    ``acc_a < acc_b`` exactly when ``account_a < account_b``), ``_objn_{n}`` numbers objects and
+    counts their accounts (``n_acc``, from ``objects`` if given), and ``_rank_{n}`` numbers each
+    object's actions by (time, account, post) as ``rn``. Pairs and edges are then built on
+    integers; the strings come back only for the edges and evidence that are kept."""
+    engine.create_table(f"_accd_{n}", f"""
+        SELECT account_id, row_number() OVER (ORDER BY account_id) AS acc
+        FROM (SELECT DISTINCT account_id FROM {source}) d""")
+    engine.create_table(f"_objn_{n}", f"""
+        SELECT object, n_acc, row_number() OVER (ORDER BY object) AS oid
+        FROM (SELECT object, count(DISTINCT account_id) AS n_acc FROM {objects or source} GROUP BY object) o""")
+    engine.create_table(f"_rank_{n}", f"""
+        SELECT o.oid, d.acc, s.post_id, s.t, o.n_acc,
+               row_number() OVER (PARTITION BY o.oid ORDER BY s.t, d.acc, s.post_id) AS rn
+        FROM {source} s JOIN _objn_{n} o ON o.object = s.object JOIN _accd_{n} d ON d.account_id = s.account_id""")
+
+
 def _pairs(engine, name, source, w, K, suffix=""):
     """Within-window pairs of actions in ``source`` on the same object (see module docstring).
 
-    Actions are numbered by (time, account, post) within their object; ``Engine.create_reach``
-    counts the later actions within ``t + w`` (a range window in SQL, a sorted search on DuckDB).
+    ``Engine.create_reach`` counts each action's later actions on its object within ``t + w``
+    (a range window in SQL, a sorted search on DuckDB); each action is joined to at most ``K``
+    of them by rank. ``rn_a``/``rn_b`` are the ranks of account_a's and account_b's posts.
     """
     n = name + suffix
-    engine.create_table(f"_objn_{n}", f"""
-        SELECT object, count(DISTINCT account_id) AS n_acc FROM {source} GROUP BY object""")
-    engine.create_table(f"_rank_{n}", f"""
-        SELECT s.account_id, s.object, s.post_id, s.t, o.n_acc,
-               row_number() OVER (PARTITION BY s.object ORDER BY s.t, s.account_id, s.post_id) AS rn
-        FROM {source} s JOIN _objn_{n} o ON o.object = s.object""")
+    _codes(engine, n, source)
     engine.create_reach(f"_reach_{n}", f"_rank_{n}", w)
     engine.create_table(f"_pairs_{n}", f"""
-        SELECT CASE WHEN a.account_id < b.account_id THEN a.account_id ELSE b.account_id END AS account_a,
-               CASE WHEN a.account_id < b.account_id THEN b.account_id ELSE a.account_id END AS account_b,
-               a.object AS object,
-               CASE WHEN a.account_id < b.account_id THEN a.post_id ELSE b.post_id END AS post_a,
-               CASE WHEN a.account_id < b.account_id THEN b.post_id ELSE a.post_id END AS post_b,
-               CASE WHEN a.account_id < b.account_id THEN b.t - a.t ELSE a.t - b.t END AS dt_ms,
+        SELECT CASE WHEN a.acc < b.acc THEN a.acc ELSE b.acc END AS acc_a,
+               CASE WHEN a.acc < b.acc THEN b.acc ELSE a.acc END AS acc_b,
+               a.oid AS oid,
+               CASE WHEN a.acc < b.acc THEN a.rn ELSE b.rn END AS rn_a,
+               CASE WHEN a.acc < b.acc THEN b.rn ELSE a.rn END AS rn_b,
+               CASE WHEN a.acc < b.acc THEN b.t - a.t ELSE a.t - b.t END AS dt_ms,
                a.t AS t1, b.t AS t2, a.n_acc AS n_acc
-        FROM (SELECT account_id, object, post_id, t, rn, n_acc,
+        FROM (SELECT oid, rn, acc, t, n_acc,
                      {engine.explode_range(f'CASE WHEN n_within > {K} THEN {K} ELSE n_within END')} AS d
               FROM _reach_{n} WHERE n_within > 0) a
-        JOIN _rank_{n} b ON b.object = a.object AND b.rn = a.rn + a.d
-        WHERE a.account_id <> b.account_id""")
+        JOIN _rank_{n} b ON b.oid = a.oid AND b.rn = a.rn + a.d
+        WHERE a.acc <> b.acc""")
 
 
 WEEK_MS = 7 * 86_400_000
@@ -141,11 +155,13 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     _pairs(engine, name, f"_act_{name}_s", w, K, suffix="_s")
     engine.register("_cand", result.edges.select(["account_a", "account_b"]))
     counts = engine.query(f"""
-        SELECT c.account_a, c.account_b, CAST(substr(p.object, 1, instr(p.object, '|') - 1) AS BIGINT) AS r,
+        SELECT c.account_a, c.account_b, CAST(substr(o.object, 1, instr(o.object, '|') - 1) AS BIGINT) AS r,
                count(*) AS n
-        FROM _cand c JOIN _pairs_{name}_s p ON p.account_a = c.account_a AND p.account_b = c.account_b
-        GROUP BY c.account_a, c.account_b, CAST(substr(p.object, 1, instr(p.object, '|') - 1) AS BIGINT)""")
-    for t in ("_act_", "_rank_", "_reach_", "_objn_", "_pairs_"):
+        FROM _pairs_{name}_s p JOIN _objn_{name}_s o ON o.oid = p.oid
+             JOIN _accd_{name}_s da ON da.acc = p.acc_a JOIN _accd_{name}_s db ON db.acc = p.acc_b
+             JOIN _cand c ON c.account_a = da.account_id AND c.account_b = db.account_id
+        GROUP BY c.account_a, c.account_b, CAST(substr(o.object, 1, instr(o.object, '|') - 1) AS BIGINT)""")
+    for t in _TEMP + ("_act_",):
         engine.drop(f"{t}{name}_s")
     found = {(a, b, r): n for a, b, r, n in zip(*(counts.column(c).to_pylist() for c in ("account_a", "account_b",
                                                                                          "r", "n")))}
@@ -162,32 +178,45 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed}
 
 
+_TEMP = ("_rank_", "_reach_", "_objn_", "_accd_", "_pairs_", "_edges_")
+
+
 def _finish(engine, name, window_s, min_weight, K, evidence_k, params, keep_act=False):
-    """Aggregate pairs into edges, keep an evidence sample, and gather the null-model inputs."""
+    """Aggregate pairs into edges, keep an evidence sample, and gather the null-model inputs.
+
+    Reads ``_pairs_{name}`` (acc_a, acc_b, oid, rn_a, rn_b, dt_ms, t1, t2, n_acc), the codes of
+    :func:`_codes` and ``_reach_{name}`` (one row per action with its ``n_within``).
+    """
     counts = engine.query(f"""SELECT account_id, '{name}' AS trace, count(*) AS k FROM _act_{name}
                               GROUP BY account_id ORDER BY account_id""")
     n_accounts = counts.num_rows
     engine.create_table(f"_edges_{name}", f"""
-        SELECT p.account_a, p.account_b, '{name}' AS trace, count(*) AS weight,
-               sum(ln(({n_accounts} + 1.0) / (p.n_acc + 0.0))) AS rarity_weight,
-               count(DISTINCT p.object) AS n_objects,
+        SELECT acc_a, acc_b, count(*) AS weight,
+               sum(ln(({n_accounts} + 1.0) / (n_acc + 0.0))) AS rarity_weight,
+               count(DISTINCT oid) AS n_objects,
                min(CASE WHEN t1 < t2 THEN t1 ELSE t2 END) AS first_at,
                max(CASE WHEN t1 < t2 THEN t2 ELSE t1 END) AS last_at
-        FROM _pairs_{name} p
-        GROUP BY p.account_a, p.account_b""")
-    edges = engine.query(f"""SELECT * FROM _edges_{name} WHERE weight >= {int(min_weight)}
-                             ORDER BY account_a, account_b""")
+        FROM _pairs_{name} GROUP BY acc_a, acc_b""")
+    edges = engine.query(f"""
+        SELECT da.account_id AS account_a, db.account_id AS account_b, '{name}' AS trace, e.weight,
+               e.rarity_weight, e.n_objects, e.first_at, e.last_at
+        FROM _edges_{name} e JOIN _accd_{name} da ON da.acc = e.acc_a JOIN _accd_{name} db ON db.acc = e.acc_b
+        WHERE e.weight >= {int(min_weight)} ORDER BY e.acc_a, e.acc_b""")
     evidence = engine.query(f"""
-        SELECT account_a, account_b, trace, object, post_a, post_b, dt_ms FROM (
-            SELECT p.*, '{name}' AS trace,
-                   row_number() OVER (PARTITION BY p.account_a, p.account_b
-                                      ORDER BY abs(p.dt_ms), p.object, p.post_a, p.post_b) AS k,
-                   count(*) OVER (PARTITION BY p.account_a, p.account_b) AS w
-            FROM _pairs_{name} p) s
-        WHERE k <= {int(evidence_k)} AND w >= {int(min_weight)} ORDER BY account_a, account_b, k""")
+        SELECT da.account_id AS account_a, db.account_id AS account_b, '{name}' AS trace, o.object,
+               pa.post_id AS post_a, pb.post_id AS post_b, s.dt_ms
+        FROM (SELECT p.*, row_number() OVER (PARTITION BY p.acc_a, p.acc_b
+                                             ORDER BY abs(p.dt_ms), p.oid, p.rn_a, p.rn_b) AS k,
+                     count(*) OVER (PARTITION BY p.acc_a, p.acc_b) AS w
+              FROM _pairs_{name} p) s
+             JOIN _accd_{name} da ON da.acc = s.acc_a JOIN _accd_{name} db ON db.acc = s.acc_b
+             JOIN _objn_{name} o ON o.oid = s.oid
+             JOIN _rank_{name} pa ON pa.oid = s.oid AND pa.rn = s.rn_a
+             JOIN _rank_{name} pb ON pb.oid = s.oid AND pb.rn = s.rn_b
+        WHERE s.k <= {int(evidence_k)} AND s.w >= {int(min_weight)} ORDER BY s.acc_a, s.acc_b, s.k""")
     stats = engine.query(f"""
-        SELECT count(*) AS actions, count(DISTINCT object) AS objects,
-               count(DISTINCT account_id) AS accounts, sum(n_within) AS window_pairs,
+        SELECT count(*) AS actions, count(DISTINCT oid) AS objects,
+               count(DISTINCT acc) AS accounts, sum(n_within) AS window_pairs,
                sum(CASE WHEN n_within > {K} THEN n_within - {K} ELSE 0 END) AS pairs_skipped_hot,
                sum(CASE WHEN n_within > {K} THEN 1 ELSE 0 END) AS actions_capped
         FROM _reach_{name}""").to_pylist()[0]
@@ -195,6 +224,6 @@ def _finish(engine, name, window_s, min_weight, K, evidence_k, params, keep_act=
     stats["candidate_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _edges_{name}").column(0)[0].as_py())
     stats["cross_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _pairs_{name}").column(0)[0].as_py())
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
-    for t in ("_rank_", "_reach_", "_objn_", "_pairs_", "_edges_") + (() if keep_act else ("_act_",)):
+    for t in _TEMP + (() if keep_act else ("_act_",)):
         engine.drop(f"{t}{name}")
     return TraceResult(name, edges, evidence, stats, counts)

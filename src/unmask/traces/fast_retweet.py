@@ -4,7 +4,7 @@ Needs the original in the data. The edge keeps the common shape (``account_a < a
 its evidence rows say who retweeted whom (``post_a`` is always the original) and how fast.
 """
 
-from unmask.traces.base import Trace, TraceResult, _finish
+from unmask.traces.base import Trace, TraceResult, _codes, _finish
 from unmask.traces.sqltext import t_ms
 
 
@@ -17,19 +17,29 @@ def run(engine, trace, window_s, min_weight, max_neighbors=100, evidence_k=5) ->
     name = trace.name
     w = int(round(window_s * 1000))
     engine.create_table(f"_act_{name}", actions(engine))
-    engine.create_table(f"_objn_{name}", f"SELECT object, count(DISTINCT account_id) AS n_acc FROM _act_{name} GROUP BY object")
+    # The retweeted originals ride along as rows of their own object, so the common codes and
+    # evidence apply; n_acc (rarity) still counts only the retweeting accounts.
+    engine.create_table(f"_src_{name}", f"""
+        SELECT account_id, object, post_id, t FROM _act_{name}
+        UNION ALL
+        SELECT account_id, post_id AS object, post_id, {t_ms(engine)} AS t FROM posts
+        WHERE post_id IN (SELECT object FROM _act_{name})""")
+    _codes(engine, name, f"_src_{name}", objects=f"_act_{name}")
     engine.create_table(f"_pairs_{name}", f"""
-        SELECT CASE WHEN r.account_id < o.account_id THEN r.account_id ELSE o.account_id END AS account_a,
-               CASE WHEN r.account_id < o.account_id THEN o.account_id ELSE r.account_id END AS account_b,
-               o.post_id AS object, o.post_id AS post_a, r.post_id AS post_b,
-               r.t - {t_ms(engine, 'o.created_at')} AS dt_ms,
-               {t_ms(engine, 'o.created_at')} AS t1, r.t AS t2, n.n_acc AS n_acc
-        FROM _act_{name} r JOIN posts o ON o.post_id = r.object JOIN _objn_{name} n ON n.object = r.object
-        WHERE r.account_id <> o.account_id AND r.t - {t_ms(engine, 'o.created_at')} BETWEEN 0 AND {w}""")
+        SELECT CASE WHEN o.acc < r.acc THEN o.acc ELSE r.acc END AS acc_a,
+               CASE WHEN o.acc < r.acc THEN r.acc ELSE o.acc END AS acc_b,
+               r.oid AS oid, o.rn AS rn_a, r.rn AS rn_b, r.t - o.t AS dt_ms, o.t AS t1, r.t AS t2, r.n_acc AS n_acc
+        FROM _rank_{name} r JOIN _objn_{name} n ON n.oid = r.oid
+             JOIN _rank_{name} o ON o.oid = r.oid AND o.post_id = n.object
+        WHERE r.post_id <> n.object AND r.acc <> o.acc AND r.t - o.t BETWEEN 0 AND {w}""")
     engine.create_table(f"_reach_{name}", f"""
-        SELECT a.*, CASE WHEN p.post_b IS NULL THEN 0 ELSE 1 END AS n_within
-        FROM _act_{name} a LEFT JOIN _pairs_{name} p ON p.post_b = a.post_id""")
-    return _finish(engine, name, window_s, min_weight, max_neighbors, evidence_k, trace.params)
+        SELECT r.oid, r.acc, r.t, r.rn, r.n_acc, CASE WHEN p.rn_b IS NULL THEN 0 ELSE 1 END AS n_within
+        FROM _rank_{name} r JOIN _objn_{name} n ON n.oid = r.oid
+             LEFT JOIN _pairs_{name} p ON p.oid = r.oid AND p.rn_b = r.rn
+        WHERE r.post_id <> n.object""")
+    result = _finish(engine, name, window_s, min_weight, max_neighbors, evidence_k, trace.params)
+    engine.drop(f"_src_{name}")
+    return result
 
 
 TRACE = Trace("fast_retweet", "retweets another account within seconds of its post", window_s=30, min_weight=3,
