@@ -78,6 +78,26 @@ def test_co_text_ignores_case_urls_mentions_but_not_short_texts(tmp_path):
         assert pairs(run_trace(case.engine, "co_text", window_s=3600, min_weight=1)) == {("A", "B"): 1}
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("RT @a_b: Hi  there\t\tyou http://x.y/z @c", "hi there you"),
+    ("rt @x hello", "hello"),
+    ("a@b c", "a c"),
+    ("\n\nX  y\r\nz ", "x y z"),
+    ("see https://t.co/1 and @me,too now", "see and now"),
+    ("Не  молчи\tРоссия", "не молчи россия"),
+    ("مردم  @x ایران", "مردم ایران"),
+])
+def test_co_text_normalisation(text, expected):
+    from unmask.traces.sqltext import norm_text
+
+    eng = DuckDBEngine()
+    try:
+        eng.register("t", pa.table({"text": [text]}))
+        assert eng.query(f"SELECT {norm_text(eng)} AS n FROM t").column("n").to_pylist() == [expected]
+    finally:
+        eng.close()
+
+
 def test_co_hashtag_case_and_sequences(tmp_path):
     rows = [post("p1", "A", 0, "x", hashtags=["Iran", "Truth"]), post("p2", "B", 5, "y", hashtags=["truth", "IRAN"]),
             post("p3", "C", 8, "z", hashtags=["truth"])]

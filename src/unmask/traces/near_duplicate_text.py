@@ -86,15 +86,18 @@ def groups(texts: list[str], threshold=THRESHOLD) -> np.ndarray:
     return label
 
 
+FOLD_FROM, FOLD_TO = "يىكةأإآёЁ", "ییکهاااее"  # Arabic/Persian letter variants, Cyrillic yo
+
+
 def normalise_sql(engine, expr="text") -> str:
     """The normalisation described in the module docstring, as engine-neutral SQL."""
     r = engine.regexp_replace_all
     s = f"lower({expr})"
-    s = r(s, "'https?://[^ ]+|www[.][^ ]+'", "' '")
-    s = r(s, "'(^rt )?@[A-Za-z0-9_]+:?'", "' '")
+    s = r(s, "'https?://[^ ]+|www[.][^ ]+|(^rt )?@[A-Za-z0-9_]+:?'", "' '")
     s = r(s, "'[\u064b-\u065f\u0670\u06d6-\u06ed\u0640]'", "''")
-    s = f"translate({s}, 'يىكةأإآёЁ', 'ییکهاااее')"
-    s = r(s, "'[ \t\r\n\u200c\u200d\u200e\u200f]+'", "' '")
+    for a, b in zip(FOLD_FROM, FOLD_TO):  # plain replace: several times faster than translate()
+        s = f"replace({s}, '{a}', '{b}')"
+    s = r(s, "'[ \t\r\n\u200c-\u200f]{2,}|[\t\r\n\u200c-\u200f]'", "' '")
     return f"trim({s})"
 
 

@@ -9,14 +9,19 @@ def t_ms(engine, col="created_at"):
     return engine.epoch_ms(col)
 
 
+WS_RUN = "[ \\t\\r\\n]{2,}|[\\t\\r\\n]"  # a run to fold into one space (a lone space is left alone)
+
+
 def norm_text(engine, expr="text"):
-    """Lower case, without URLs, mentions, 'RT @x:' prefixes, punctuation runs and extra whitespace."""
+    """Lower case, without URLs, mentions, 'RT @x:' prefixes and extra whitespace.
+
+    One alternation removes the tokens, and only whitespace that is not already a single space
+    is rewritten: the same result as separate passes, at a fraction of the regex work.
+    """
     r = engine.regexp_replace_all
     s = f"lower(coalesce({expr}, ''))"
-    s = r(s, "'https?://[^ ]+'", "''")
-    s = r(s, "'^rt @[^ ]+ ?'", "''")
-    s = r(s, "'@[^ ]+'", "''")
-    s = r(s, "'[ \\t\\r\\n]+'", "' '")
+    s = r(s, "'^rt @[^ ]+ ?|https?://[^ ]+|@[^ ]+'", "''")
+    s = r(s, f"'{WS_RUN}'", "' '")
     return f"trim({s})"
 
 
