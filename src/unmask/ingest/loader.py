@@ -103,7 +103,7 @@ def load(case, src: RawSource) -> IngestResult:
 
 def _append_posts(eng, source_file, derive_ids=True) -> int:
     """Append new posts; a post already in the case (or twice in the file) is counted, not added."""
-    eng.create_table("_new_posts", finish.posts_sql(source_file, derive_ids))
+    eng.create_table("_new_posts", finish.posts_sql(eng, source_file, derive_ids))
     before = int(eng.scalar("SELECT count(*) FROM posts"))
     repeats = int(eng.scalar("SELECT count(*) - count(DISTINCT post_id) FROM _new_posts"))
     source = "_new_posts" if not repeats else """(SELECT * EXCLUDE (rn) FROM (

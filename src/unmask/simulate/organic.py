@@ -51,9 +51,15 @@ def _originals(w, who, t):
 
 
 def pick_earlier(w, t_query, cand_rows, cand_t, horizon_ms=2 * 86_400_000):
-    """For each query time, an earlier candidate within the horizon (recent and popular ones favoured)."""
-    order = np.argsort(cand_t, kind="stable")
-    ct, cr = cand_t[order], cand_rows[order]
+    """For each query time, an earlier candidate within the horizon (recent and popular ones favoured).
+
+    The candidates are sorted once per candidate set (operations ask one event at a time)."""
+    key = (id(cand_rows), id(cand_t), len(cand_t))
+    cache = w.__dict__.setdefault("_sorted_candidates", {})
+    if key not in cache:
+        order = np.argsort(cand_t, kind="stable")
+        cache[key] = (cand_t, cand_rows, cand_t[order], cand_rows[order])
+    ct, cr = cache[key][2], cache[key][3]
     hi = np.searchsorted(ct, t_query, side="left")
     lo = np.searchsorted(ct, t_query - horizon_ms, side="left")
     ok = hi > lo

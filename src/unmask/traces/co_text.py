@@ -3,16 +3,15 @@ window. Retweets are left out (their text is the original's), and texts shorter 
 ``min_length`` characters never match, so "thank you!" does not link strangers."""
 
 from unmask.traces.base import Trace
-from unmask.traces.sqltext import norm_text, t_ms
+from unmask.traces.sqltext import t_ms
 
 MIN_LENGTH = 25
 
 
 def actions(engine, min_length=MIN_LENGTH):
-    return f"""SELECT account_id, md5(nt) AS object, post_id, t FROM (
-                 SELECT account_id, post_id, {t_ms(engine)} AS t, {norm_text(engine)} AS nt
-                 FROM posts WHERE kind <> 'retweet') x
-               WHERE length(nt) >= {int(min_length)}"""
+    # text_hash/text_len are norm_text's md5 and length, computed once at ingest
+    return f"""SELECT account_id, text_hash AS object, post_id, {t_ms(engine)} AS t
+               FROM posts WHERE kind <> 'retweet' AND text_len >= {int(min_length)}"""
 
 
 TRACE = Trace("co_text", "identical normalised text", window_s=3600, min_weight=2, actions=actions, rhythm_null=True,
