@@ -44,6 +44,24 @@ def test_min_weight_and_evidence(tmp_path):
             run_trace(case.engine, "co_retweet", min_weight=0)
 
 
+def test_weight_counts_co_actions_n_objects_counts_objects(tmp_path):
+    # A retweets x twice: two co-actions with B on one object; on y every co-action is its own object
+    rows = [post("x", "orig", 0, "first"), post("y", "orig", 500, "second"),
+            post("a1", "A", 5, kind="retweet", ref="x"), post("a2", "A", 9, kind="retweet", ref="x"),
+            post("b1", "B", 7, kind="retweet", ref="x"),
+            post("a3", "A", 505, kind="retweet", ref="y"), post("b3", "B", 506, kind="retweet", ref="y")]
+    with make_case(tmp_path, rows) as case:
+        (edge,) = run_trace(case.engine, "co_retweet", window_s=60, min_weight=1).edges.to_pylist()
+        assert (edge["weight"], edge["n_objects"]) == (3, 2)
+        (edge,) = run_trace(case.engine, "co_retweet", window_s=1.5, min_weight=1).edges.to_pylist()
+        assert (edge["weight"], edge["n_objects"]) == (1, 1)  # only a3-b3 is within 1.5 s
+    single = [r for r in rows if r["post_id"] != "a2"]
+    (tmp_path / "b").mkdir()
+    with make_case(tmp_path / "b", single) as case:
+        (edge,) = run_trace(case.engine, "co_retweet", window_s=60, min_weight=1).edges.to_pylist()
+        assert (edge["weight"], edge["n_objects"]) == (2, 2)
+
+
 def test_hot_object_is_capped_not_exploded(tmp_path):
     rows = [post("x", "orig", 0, "viral")]
     rows += [post(f"r{i}", f"acct{i:04d}", 10 + i * 0.01, kind="retweet", ref="x") for i in range(300)]

@@ -68,15 +68,16 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
 def _codes(engine, n, source, objects=None):
     """Integer codes for a co-action run: ``_accd_{n}`` numbers accounts in their sort order (so
     ``acc_a < acc_b`` exactly when ``account_a < account_b``), ``_objn_{n}`` numbers objects and
-    counts their accounts (``n_acc``, from ``objects`` if given), and ``_rank_{n}`` numbers each
+    counts their accounts and actions (``n_acc``, ``n_act``, from ``objects`` if given), and ``_rank_{n}`` numbers each
     object's actions by (time, account, post) as ``rn``. Pairs and edges are then built on
     integers; the strings come back only for the edges and evidence that are kept."""
     engine.create_table(f"_accd_{n}", f"""
         SELECT account_id, row_number() OVER (ORDER BY account_id) AS acc
         FROM (SELECT DISTINCT account_id FROM {source}) d""")
     engine.create_table(f"_objn_{n}", f"""
-        SELECT object, n_acc, row_number() OVER (ORDER BY object) AS oid
-        FROM (SELECT object, count(DISTINCT account_id) AS n_acc FROM {objects or source} GROUP BY object) o""")
+        SELECT object, n_acc, n_act, row_number() OVER (ORDER BY object) AS oid
+        FROM (SELECT object, count(DISTINCT account_id) AS n_acc, count(*) AS n_act
+              FROM {objects or source} GROUP BY object) o""")
     engine.create_table(f"_rank_{n}", f"""
         SELECT o.oid, d.acc, s.post_id, s.t, o.n_acc,
                row_number() OVER (PARTITION BY o.oid ORDER BY s.t, d.acc, s.post_id) AS rn
@@ -190,10 +191,14 @@ def _finish(engine, name, window_s, min_weight, K, evidence_k, params, keep_act=
     counts = engine.query(f"""SELECT account_id, '{name}' AS trace, count(*) AS k FROM _act_{name}
                               GROUP BY account_id ORDER BY account_id""")
     n_accounts = counts.num_rows
+    # When no account acts twice on one object, a pair's co-actions are on distinct objects and
+    # n_objects equals the weight: the (costly) distinct count is only needed otherwise.
+    repeats = engine.query(f"SELECT count(*) AS n FROM _objn_{name} WHERE n_act > n_acc").column(0)[0].as_py()
+    n_objects = "count(DISTINCT oid)" if repeats else "count(*)"
     engine.create_table(f"_edges_{name}", f"""
         SELECT acc_a, acc_b, count(*) AS weight,
                sum(ln(({n_accounts} + 1.0) / (n_acc + 0.0))) AS rarity_weight,
-               count(DISTINCT oid) AS n_objects,
+               {n_objects} AS n_objects,
                min(CASE WHEN t1 < t2 THEN t1 ELSE t2 END) AS first_at,
                max(CASE WHEN t1 < t2 THEN t2 ELSE t1 END) AS last_at
         FROM _pairs_{name} GROUP BY acc_a, acc_b""")
