@@ -115,3 +115,19 @@ def test_invalid_utf8_is_rejected_not_dropped(tmp_path):
         (res,) = ingest(case, [path])
     assert res.rows_read == res.rows_loaded + res.rows_rejected
     assert res.rows_loaded >= 1
+
+
+def test_huge_fields_load_and_an_oversized_row_is_rejected_with_its_row(tmp_path):
+    from unmask.ingest.csvread import MAX_LINE
+
+    big = "ز" * 1_500_000  # 3 MB of Persian text: over DuckDB's default line limit, inside ours
+    rows = [archive_row(tweetid="1", userid="111", tweet_time="2018-08-01 10:00", tweet_text=big),
+            archive_row(tweetid="2", userid="111", tweet_time="2018-08-01 10:01", tweet_text="x" * (MAX_LINE + 10)),
+            archive_row(tweetid="3", userid="222", tweet_time="2018-08-01 10:02", tweet_text="ordinary")]
+    path = write_archive(tmp_path / "tweets.csv", rows)
+    with _case(tmp_path) as case:
+        (res,) = ingest(case, [path])
+        assert (res.rows_read, res.rows_loaded, res.rows_rejected) == (3, 2, 1)
+        assert res.rejects[0]["row"] == 2
+        texts = {p["post_id"]: p["text"] for p in case.table("posts").to_pylist()}
+        assert texts["1"] == big and texts["3"] == "ordinary"

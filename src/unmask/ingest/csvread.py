@@ -27,6 +27,9 @@ def read_header(path: str, delimiter: str = ",") -> list[str]:
     return [h.strip().lstrip(codecs.BOM_UTF8.decode()) for h in header]
 
 
+MAX_LINE = 16 * 1024 * 1024  # a longer row is rejected with a reason; DuckDB sizes its read buffers by this
+
+
 def scan_sql(path: str, columns: list[str], delimiter: str = ",") -> str:
     """A ``read_csv`` over every column as text, with rejects stored in ``_csv_rej``."""
     cols = ", ".join(f"{q(c)}: 'VARCHAR'" for c in columns)
@@ -34,7 +37,7 @@ def scan_sql(path: str, columns: list[str], delimiter: str = ",") -> str:
         f"read_csv({q(str(path))}, auto_detect=false, header=true, columns={{{cols}}}, "
         f"delim={q(delimiter)}, quote='\"', escape='\"', store_rejects=true, "
         f"rejects_table='_csv_rej', rejects_scan='_csv_scan', rejects_limit=0, "
-        f"max_line_size=67108864, strict_mode=true, encoding='utf-8')"
+        f"max_line_size={MAX_LINE}, strict_mode=true, encoding='utf-8')"
     )
 
 
