@@ -51,7 +51,14 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
             res = run_trace(eng, name, windows.get(name), min_weights.get(name), max_neighbors, evidence_k,
                             shuffles, seed)
             tables.append(significance.trace_pvalues(res))
-            evidence.append(res.evidence.cast(EVIDENCE_SCHEMA))
+            if own:  # another engine: bring the evidence into the case's engine as Arrow
+                case.engine.register(f"_ev_in_{name}", res.evidence.cast(EVIDENCE_SCHEMA))
+                case.engine.create_table(f"_ev_{name}", f"SELECT * FROM _ev_in_{name}")
+                case.engine.unregister(f"_ev_in_{name}")
+                res.release()
+                evidence.append((f"SELECT * FROM _ev_{name}", lambda t=f"_ev_{name}": case.engine.drop(t)))
+            else:
+                evidence.append((res.evidence_sql(), res.release))
             stats[name] = res.stats
             counts.append(res.account_actions)
             timings[name] = round(time.perf_counter() - t0, 3)
@@ -64,7 +71,16 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
     edges = pa.concat_tables([t.cast(tables[0].schema) for t in tables]) if tables else None
     edges = significance.with_qvalues(edges, m_total)
     case.write_table("edges", edges)
-    case.write_table("edge_evidence", pa.concat_tables(evidence))
+    # evidence is copied engine-side (millions of rows never pass through Python)
+    columns = ", ".join(f"CAST({f.name} AS {'BIGINT' if f.type == pa.int64() else 'VARCHAR'}) AS {f.name}"
+                        for f in EVIDENCE_SCHEMA)
+    parts = " UNION ALL ".join(f"SELECT {columns} FROM ({sql}) e" for sql, _ in evidence)
+    if parts:
+        case.engine.execute(f"CREATE OR REPLACE TABLE edge_evidence AS {parts}")
+    else:
+        case.write_table("edge_evidence", EVIDENCE_SCHEMA.empty_table())
+    for _sql, release in evidence:
+        release()
     case.set_meta("detect", {"traces": names, "engine": engine, "max_neighbors": max_neighbors,
                              "evidence_k": evidence_k, "shuffles": shuffles, "seed": seed, "stats": stats, "seconds": timings,
                              "unmask_version": __version__})

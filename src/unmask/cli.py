@@ -201,7 +201,7 @@ def edges(case_path, trace, top):
         table = Table("account_a", "account_b", "weight", "expected", "p", "q", "evidence (object, Δt)")
         for r in rows:
             ev = case.engine.query("""SELECT object, dt_ms FROM edge_evidence WHERE account_a = ? AND account_b = ?
-                                      AND trace = ? LIMIT 3""", [r["account_a"], r["account_b"], trace]).to_pylist()
+                                      AND trace = ? ORDER BY abs(dt_ms), object, post_a, post_b LIMIT 3""", [r["account_a"], r["account_b"], trace]).to_pylist()
             table.add_row(r["account_a"], r["account_b"], str(r["weight"]), f"{r['expected']:.3g}",
                           f"{r['p_value']:.2g}", f"{r['q_value']:.2g}",
                           "; ".join(f"{e['object'][:40]} ({e['dt_ms'] / 1000:.1f}s)" for e in ev))

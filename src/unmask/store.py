@@ -21,10 +21,11 @@ class Case:
     path : str or Path
         The case file (created when missing).
     memory_limit : str
-        Passed to the engine; heavy work spills to disk beyond it.
+        Passed to the engine; heavy work spills to disk beyond it. The default (1 GB) leaves
+        room in a 2 GB process for the Arrow results a trace hands back to Python.
     """
 
-    def __init__(self, path, memory_limit="1500MB", read_only=False):
+    def __init__(self, path, memory_limit="1GB", read_only=False):
         self.path = Path(path)
         if read_only and not self.path.exists():
             raise UnmaskError(f"no case at {self.path}; create one with 'unmask ingest' or 'unmask run'")

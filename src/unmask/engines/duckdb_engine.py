@@ -28,7 +28,7 @@ class DuckDBEngine(Engine):
 
     name = "duckdb"
 
-    def __init__(self, path=None, memory_limit="1500MB", threads=None, read_only=False):
+    def __init__(self, path=None, memory_limit="1GB", threads=None, read_only=False):
         self.path = path
         self.con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
         self._temp = tempfile.mkdtemp(prefix="unmask-spill-")

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 
 EDGE_COLUMNS = ("account_a", "account_b", "trace", "weight", "rarity_weight", "n_objects", "first_at", "last_at")
 
@@ -40,12 +41,45 @@ class Trace:
 
 @dataclass
 class TraceResult:
+    """A trace's edges (Arrow), statistics and null-model inputs.
+
+    The evidence sample (up to k rows per edge: millions of rows on a large case) stays in the
+    engine as integer codes, with the run's code tables (``_accd_/_objn_/_rank_`` + ``key``):
+    :meth:`evidence_sql` turns it into ids, :attr:`evidence` fetches that, :func:`unmask.api.detect`
+    copies it into the case inside the engine, and :meth:`release` drops the tables.
+    """
+
     trace: str
     edges: pa.Table
-    evidence: pa.Table
+    key: str
+    engine: object
     stats: dict
     account_actions: pa.Table  # account_id, trace, k: actions per account, for the null model
     rhythm_expected: list | None = None  # expected weight per edge under the rhythm null
+
+    def evidence_sql(self) -> str:
+        """account_a, account_b, trace, object, post_a, post_b, dt_ms, k (rank: closest in time first)."""
+        k = self.key
+        return f"""
+            SELECT da.account_id AS account_a, db.account_id AS account_b, '{self.trace}' AS trace, o.object,
+                   pa.post_id AS post_a, pb.post_id AS post_b, s.dt_ms, s.k
+            FROM _evidence_{k} s JOIN _accd_{k} da ON da.acc = s.acc_a JOIN _accd_{k} db ON db.acc = s.acc_b
+                 JOIN _objn_{k} o ON o.oid = s.oid
+                 JOIN _rank_{k} pa ON pa.oid = s.oid AND pa.rn = s.rn_a
+                 JOIN _rank_{k} pb ON pb.oid = s.oid AND pb.rn = s.rn_b"""
+
+    @property
+    def evidence(self) -> pa.Table:
+        """account_a, account_b, trace, object, post_a, post_b, dt_ms, ordered by pair and rank."""
+        return self.engine.query(f"""SELECT account_a, account_b, trace, object, post_a, post_b, dt_ms
+                                     FROM ({self.evidence_sql()}) e ORDER BY account_a, account_b, k""")
+
+    def release(self) -> None:
+        for t in ("_evidence_", "_accd_", "_objn_", "_rank_"):
+            self.engine.drop(f"{t}{self.key}")
+
+
+_RUNS = iter(range(1, 1 << 62))  # helper tables are named per run, so a result never reads another's
 
 
 def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbors: int = 100,
@@ -54,34 +88,45 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
     w = int(round(window_s * 1000))
     K = int(max_neighbors)
     name = trace.name
+    key = f"{name}_{next(_RUNS)}"
     if trace.prepare:
         trace.prepare(engine)
     engine.create_table(f"_act_{name}", trace.actions(engine))
-    _pairs(engine, name, f"_act_{name}", w, K)
-    result = _finish(engine, name, window_s, min_weight, K, evidence_k, trace.params, keep_act=True)
+    objects = _pairs(engine, key, f"_act_{name}", w, K)
+    result = _finish(engine, name, key, window_s, min_weight, K, evidence_k, trace.params, objects, keep_act=True)
     if trace.rhythm_null and shuffles > 0:
         result.stats["rhythm_null"] = rhythm_null(engine, trace, result, w, K, shuffles, seed)
     engine.drop(f"_act_{name}")
     return result
 
 
-def _codes(engine, n, source, objects=None):
+def _codes(engine, n, source, objects=None, min_accounts=2) -> int:
     """Integer codes for a co-action run: ``_accd_{n}`` numbers accounts in their sort order (so
-    ``acc_a < acc_b`` exactly when ``account_a < account_b``), ``_objn_{n}`` numbers objects and
-    counts their accounts and actions (``n_acc``, ``n_act``, from ``objects`` if given), and ``_rank_{n}`` numbers each
-    object's actions by (time, account, post) as ``rn``. Pairs and edges are then built on
-    integers; the strings come back only for the edges and evidence that are kept."""
+    ``acc_a < acc_b`` exactly when ``account_a < account_b``), ``_objn_{n}`` numbers the objects
+    that at least ``min_accounts`` accounts act on (no other object can link two accounts) and
+    counts their accounts and actions (``n_acc``, ``n_act``, from ``objects`` if given), and
+    ``_rank_{n}`` numbers each such object's actions by (time, account, post) as ``rn``. Pairs and
+    edges are then built on integers; the strings come back only for what is kept.
+
+    Returns the number of distinct objects before the filter.
+    """
     engine.create_table(f"_accd_{n}", f"""
-        SELECT account_id, row_number() OVER (ORDER BY account_id) AS acc
+        SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acc
         FROM (SELECT DISTINCT account_id FROM {source}) d""")
+    engine.create_table(f"_objg_{n}", f"""
+        SELECT object, count(DISTINCT account_id) AS n_acc, count(*) AS n_act
+        FROM {objects or source} GROUP BY object""")
+    total = int(engine.query(f"SELECT count(*) AS n FROM _objg_{n}").column(0)[0].as_py())
     engine.create_table(f"_objn_{n}", f"""
-        SELECT object, n_acc, n_act, row_number() OVER (ORDER BY object) AS oid
-        FROM (SELECT object, count(DISTINCT account_id) AS n_acc, count(*) AS n_act
-              FROM {objects or source} GROUP BY object) o""")
+        SELECT object, CAST(n_acc AS INTEGER) AS n_acc, n_act,
+               CAST(row_number() OVER (ORDER BY object) AS INTEGER) AS oid
+        FROM _objg_{n} WHERE n_acc >= {int(min_accounts)}""")
+    engine.drop(f"_objg_{n}")
     engine.create_table(f"_rank_{n}", f"""
         SELECT o.oid, d.acc, s.post_id, s.t, o.n_acc,
-               row_number() OVER (PARTITION BY o.oid ORDER BY s.t, d.acc, s.post_id) AS rn
+               CAST(row_number() OVER (PARTITION BY o.oid ORDER BY s.t, d.acc, s.post_id) AS INTEGER) AS rn
         FROM {source} s JOIN _objn_{n} o ON o.object = s.object JOIN _accd_{n} d ON d.account_id = s.account_id""")
+    return total
 
 
 def _pairs(engine, name, source, w, K, suffix=""):
@@ -92,7 +137,7 @@ def _pairs(engine, name, source, w, K, suffix=""):
     of them by rank. ``rn_a``/``rn_b`` are the ranks of account_a's and account_b's posts.
     """
     n = name + suffix
-    _codes(engine, n, source)
+    objects = _codes(engine, n, source)
     engine.create_reach(f"_reach_{n}", f"_rank_{n}", w)
     engine.create_table(f"_pairs_{n}", f"""
         SELECT CASE WHEN a.acc < b.acc THEN a.acc ELSE b.acc END AS acc_a,
@@ -101,12 +146,13 @@ def _pairs(engine, name, source, w, K, suffix=""):
                CASE WHEN a.acc < b.acc THEN a.rn ELSE b.rn END AS rn_a,
                CASE WHEN a.acc < b.acc THEN b.rn ELSE a.rn END AS rn_b,
                CASE WHEN a.acc < b.acc THEN b.t - a.t ELSE a.t - b.t END AS dt_ms,
-               a.t AS t1, b.t AS t2, a.n_acc AS n_acc
+               a.t AS t1, a.n_acc AS n_acc
         FROM (SELECT oid, rn, acc, t, n_acc,
                      {engine.explode_range(f'CASE WHEN n_within > {K} THEN {K} ELSE n_within END')} AS d
               FROM _reach_{n} WHERE n_within > 0) a
         JOIN _rank_{n} b ON b.oid = a.oid AND b.rn = a.rn + a.d
         WHERE a.acc <> b.acc""")
+    return objects
 
 
 WEEK_MS = 7 * 86_400_000
@@ -162,7 +208,7 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
              JOIN _accd_{name}_s da ON da.acc = p.acc_a JOIN _accd_{name}_s db ON db.acc = p.acc_b
              JOIN _cand c ON c.account_a = da.account_id AND c.account_b = db.account_id
         GROUP BY c.account_a, c.account_b, CAST(substr(o.object, 1, instr(o.object, '|') - 1) AS BIGINT)""")
-    for t in _TEMP + ("_act_",):
+    for t in ("_act_", "_rank_", "_reach_", "_objn_", "_accd_", "_pairs_"):
         engine.drop(f"{t}{name}_s")
     found = {(a, b, r): n for a, b, r, n in zip(*(counts.column(c).to_pylist() for c in ("account_a", "account_b",
                                                                                          "r", "n")))}
@@ -179,56 +225,77 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed}
 
 
-_TEMP = ("_rank_", "_reach_", "_objn_", "_accd_", "_pairs_", "_edges_")
-
-
-def _finish(engine, name, window_s, min_weight, K, evidence_k, params, keep_act=False):
+def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, objects, keep_act=False):
     """Aggregate pairs into edges, keep an evidence sample, and gather the null-model inputs.
 
-    Reads ``_pairs_{name}`` (acc_a, acc_b, oid, rn_a, rn_b, dt_ms, t1, t2, n_acc), the codes of
-    :func:`_codes` and ``_reach_{name}`` (one row per action with its ``n_within``).
+    Reads the actions ``_act_{name}``, ``_pairs_{key}`` (acc_a, acc_b, oid, rn_a, rn_b, dt_ms,
+    t1: the earlier action's time, n_acc), the codes of :func:`_codes` and ``_reach_{key}`` (one row per action with its
+    ``n_within``). Each helper table is dropped as soon as it has served, so that the engine's
+    memory goes to the next step; the code tables stay for the evidence until ``release``.
     """
     counts = engine.query(f"""SELECT account_id, '{name}' AS trace, count(*) AS k FROM _act_{name}
                               GROUP BY account_id ORDER BY account_id""")
-    n_accounts = counts.num_rows
-    # When no account acts twice on one object, a pair's co-actions are on distinct objects and
-    # n_objects equals the weight: the (costly) distinct count is only needed otherwise.
-    repeats = engine.query(f"SELECT count(*) AS n FROM _objn_{name} WHERE n_act > n_acc").column(0)[0].as_py()
-    n_objects = "count(DISTINCT oid)" if repeats else "count(*)"
-    engine.create_table(f"_edges_{name}", f"""
-        SELECT acc_a, acc_b, count(*) AS weight,
-               sum(ln(({n_accounts} + 1.0) / (n_acc + 0.0))) AS rarity_weight,
-               {n_objects} AS n_objects,
-               min(CASE WHEN t1 < t2 THEN t1 ELSE t2 END) AS first_at,
-               max(CASE WHEN t1 < t2 THEN t2 ELSE t1 END) AS last_at
-        FROM _pairs_{name} GROUP BY acc_a, acc_b""")
-    edges = engine.query(f"""
-        SELECT da.account_id AS account_a, db.account_id AS account_b, '{name}' AS trace, e.weight,
-               e.rarity_weight, e.n_objects, e.first_at, e.last_at
-        FROM _edges_{name} e JOIN _accd_{name} da ON da.acc = e.acc_a JOIN _accd_{name} db ON db.acc = e.acc_b
-        WHERE e.weight >= {int(min_weight)} ORDER BY e.acc_a, e.acc_b""")
-    evidence = engine.query(f"""
-        SELECT da.account_id AS account_a, db.account_id AS account_b, '{name}' AS trace, o.object,
-               pa.post_id AS post_a, pb.post_id AS post_b, s.dt_ms
-        FROM (SELECT p.*, row_number() OVER (PARTITION BY p.acc_a, p.acc_b
-                                             ORDER BY abs(p.dt_ms), p.oid, p.rn_a, p.rn_b) AS k,
-                     count(*) OVER (PARTITION BY p.acc_a, p.acc_b) AS w
-              FROM _pairs_{name} p) s
-             JOIN _accd_{name} da ON da.acc = s.acc_a JOIN _accd_{name} db ON db.acc = s.acc_b
-             JOIN _objn_{name} o ON o.oid = s.oid
-             JOIN _rank_{name} pa ON pa.oid = s.oid AND pa.rn = s.rn_a
-             JOIN _rank_{name} pb ON pb.oid = s.oid AND pb.rn = s.rn_b
-        WHERE s.k <= {int(evidence_k)} AND s.w >= {int(min_weight)} ORDER BY s.acc_a, s.acc_b, s.k""")
+    if not keep_act:
+        engine.drop(f"_act_{name}")
     stats = engine.query(f"""
-        SELECT count(*) AS actions, count(DISTINCT oid) AS objects,
-               count(DISTINCT acc) AS accounts, sum(n_within) AS window_pairs,
+        SELECT sum(n_within) AS window_pairs,
                sum(CASE WHEN n_within > {K} THEN n_within - {K} ELSE 0 END) AS pairs_skipped_hot,
                sum(CASE WHEN n_within > {K} THEN 1 ELSE 0 END) AS actions_capped
-        FROM _reach_{name}""").to_pylist()[0]
+        FROM _reach_{key}""").to_pylist()[0]
+    engine.drop(f"_reach_{key}")
     stats = {k: int(v or 0) for k, v in stats.items()}
-    stats["candidate_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _edges_{name}").column(0)[0].as_py())
-    stats["cross_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _pairs_{name}").column(0)[0].as_py())
+    stats.update(actions=int(pa.compute.sum(counts.column("k")).as_py() or 0), objects=objects,
+                 accounts=counts.num_rows)
+    stats["cross_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _pairs_{key}").column(0)[0].as_py())
+    n_accounts = counts.num_rows
+    engine.create_table(f"_edges_{key}", f"""
+        SELECT acc_a, acc_b, count(*) AS weight,
+               sum(ln(({n_accounts} + 1.0) / (n_acc + 0.0))) AS rarity_weight,
+               min(t1) AS first_at, max(t1 + abs(dt_ms)) AS last_at
+        FROM _pairs_{key} GROUP BY acc_a, acc_b""")
+    # A pair's co-actions are on distinct objects unless an account acted twice on one object:
+    # the (costly) distinct count runs only over the pairs on such objects.
+    repeats = engine.query(f"""
+        SELECT p.acc_a, p.acc_b, count(*) AS rows_on_repeats, count(DISTINCT p.oid) AS repeat_objects
+        FROM _pairs_{key} p JOIN (SELECT oid FROM _objn_{key} WHERE n_act > n_acc) r ON r.oid = p.oid
+        GROUP BY p.acc_a, p.acc_b ORDER BY p.acc_a, p.acc_b""")
+    heavy = f" AND w >= {int(min_weight)}" if min_weight > 1 else ""
+    engine.create_table(f"_evidence_{key}", f"""
+        SELECT acc_a, acc_b, oid, rn_a, rn_b, dt_ms, CAST(k AS INTEGER) AS k FROM (
+            SELECT p.*, row_number() OVER (PARTITION BY p.acc_a, p.acc_b
+                                           ORDER BY abs(p.dt_ms), p.oid, p.rn_a, p.rn_b) AS k
+                        {", count(*) OVER (PARTITION BY p.acc_a, p.acc_b) AS w" if heavy else ""}
+            FROM _pairs_{key} p WHERE {int(evidence_k)} > 0) s
+        WHERE k <= {int(evidence_k)}{heavy}""")
+    engine.drop(f"_pairs_{key}")
+    stats["candidate_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _edges_{key}").column(0)[0].as_py())
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
-    for t in _TEMP + (() if keep_act else ("_act_",)):
-        engine.drop(f"{t}{name}")
-    return TraceResult(name, edges, evidence, stats, counts)
+    edges = _edge_table(engine, name, key, min_weight, repeats)
+    engine.drop(f"_edges_{key}")
+    return TraceResult(name, edges, key, engine, stats, counts)
+
+
+def _edge_table(engine, name, key, min_weight, repeats) -> pa.Table:
+    """The kept edges, fetched as integer codes and given their account ids by an Arrow take;
+    ``n_objects`` is the weight, corrected by ``repeats`` where an account acted twice on one object."""
+    import numpy as np
+
+    coded = engine.query(f"""SELECT acc_a, acc_b, weight, rarity_weight, first_at, last_at
+                             FROM _edges_{key} WHERE weight >= {int(min_weight)} ORDER BY acc_a, acc_b""")
+    ids = engine.query(f"SELECT account_id FROM _accd_{key} ORDER BY acc").column(0).combine_chunks()
+    n = coded.num_rows
+    acc_a, acc_b = coded.column("acc_a").to_numpy(), coded.column("acc_b").to_numpy()
+    n_objects = coded.column("weight").to_numpy().copy()
+    if repeats.num_rows and n:
+        span = len(ids) + 1
+        key = acc_a.astype(np.int64) * span + acc_b
+        rkey = repeats.column("acc_a").to_numpy().astype(np.int64) * span + repeats.column("acc_b").to_numpy()
+        at = np.minimum(np.searchsorted(key, rkey), n - 1)
+        hit = key[at] == rkey
+        np.add.at(n_objects, at[hit], (repeats.column("repeat_objects").to_numpy()
+                                        - repeats.column("rows_on_repeats").to_numpy())[hit])
+    trace = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([name])).cast(pa.string())
+    return pa.table({"account_a": ids.take(pa.array(acc_a - 1)), "account_b": ids.take(pa.array(acc_b - 1)),
+                     "trace": trace, "weight": coded.column("weight"), "rarity_weight": coded.column("rarity_weight"),
+                     "n_objects": pa.array(n_objects, pa.int64()), "first_at": coded.column("first_at"),
+                     "last_at": coded.column("last_at")})
