@@ -31,6 +31,11 @@ class Engine(ABC):
     def execute(self, sql: str) -> None:
         """Run a statement that returns nothing."""
 
+    def query_batches(self, sql: str, rows: int):
+        """Run a query and yield its result as Arrow record batches of about ``rows`` rows, so a
+        large result need not sit in memory at once (this default fetches it whole first)."""
+        yield from self.query(sql).to_batches(max_chunksize=rows)
+
     def create_table(self, name: str, sql: str) -> None:
         """Materialise ``sql`` as a temporary table called ``name``."""
         self.execute(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {sql}")

@@ -52,6 +52,11 @@ class DuckDBEngine(Engine):
         fetch = getattr(rel, "to_arrow_table", None) or rel.arrow  # renamed in DuckDB 2
         return fetch()
 
+    def query_batches(self, sql, rows):
+        """Streams: DuckDB produces the batches as they are read."""
+        reader = self.con.sql(sql).to_arrow_reader(int(rows))
+        yield from reader
+
     def scalar(self, sql, params=None):
         rows = self.con.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None

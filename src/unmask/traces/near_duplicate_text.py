@@ -58,17 +58,20 @@ def minhash(texts: list[str], n_perm=BANDS * ROWS, chunk=50_000) -> np.ndarray:
 
 def groups(texts: list[str], threshold=THRESHOLD) -> np.ndarray:
     """A group label per text (the smallest index in its group); singletons keep their own index."""
-    n = len(texts)
+    return group_signatures(minhash(texts), threshold)
+
+
+def group_signatures(sig: np.ndarray, threshold=THRESHOLD) -> np.ndarray:
+    """Star groups from MinHash signatures (see :func:`groups`)."""
+    n = len(sig)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    sig = minhash(texts)
     src, dst = [], []
     for band in range(BANDS):
-        block = sig[:, band * ROWS:(band + 1) * ROWS].astype(np.uint64)
         key = np.zeros(n, dtype=np.uint64)
         for c in range(ROWS):
-            key = (key ^ block[:, c]) * np.uint64(0x100000001B3)
-        order = np.lexsort((np.arange(n), key))
+            key = (key ^ sig[:, band * ROWS + c].astype(np.uint64)) * np.uint64(0x100000001B3)
+        order = np.argsort(key, kind="stable")  # ties keep text order: the first is the representative
         ks = key[order]
         first = np.concatenate([[True], ks[1:] != ks[:-1]])
         rep = order[np.maximum.accumulate(np.where(first, np.arange(n), 0))]
@@ -101,22 +104,36 @@ def normalise_sql(engine, expr="text") -> str:
     return f"trim({s})"
 
 
+BATCH = 25_000  # texts per MinHash batch: bounds the shingle arrays held at once
+
+
 def prepare(engine, min_length=MIN_LENGTH, threshold=THRESHOLD):
-    rows = engine.query(f"""SELECT post_id, nt FROM (
-                              SELECT post_id, {normalise_sql(engine)} AS nt FROM posts
-                              WHERE kind <> 'retweet' AND text IS NOT NULL) x
-                            WHERE length(nt) >= {int(min_length)} ORDER BY post_id""")
-    ids = rows.column("post_id").to_pylist()
-    norm = rows.column("nt").to_pylist()
-    keep = [i for i, t in enumerate(norm) if len(t) >= min_length]
-    labels = groups([norm[i] for i in keep], threshold)
-    counts = np.bincount(labels, minlength=len(keep)) if len(keep) else np.zeros(0, int)
-    multi = counts[labels] > 1 if len(keep) else np.zeros(0, bool)
-    table = pa.table({
-        "post_id": pa.array([ids[keep[i]] for i in np.nonzero(multi)[0]], pa.string()),
-        "object": pa.array([f"nd:{ids[keep[labels[i]]]}" for i in np.nonzero(multi)[0]], pa.string()),
-    })
-    engine.register("_neardup", table)
+    """Group near-duplicate posts into ``_neardup`` (post_id, object). Texts stream from the
+    engine in batches and only their signatures are kept (160 bytes a post)."""
+    import pyarrow.compute as pc
+
+    sql = f"""SELECT post_id, nt FROM (
+                SELECT post_id, {normalise_sql(engine)} AS nt FROM posts
+                WHERE kind <> 'retweet' AND text IS NOT NULL) x
+              WHERE length(nt) >= {int(min_length)}"""
+    ids, sigs = [], []
+    for batch in engine.query_batches(sql, BATCH):  # unordered, so the engine streams without a sort
+        ids.append(batch.column(0))
+        sigs.append(minhash(batch.column(1).to_pylist()))
+    post_ids = pa.chunked_array(ids, pa.string()).combine_chunks()
+    sig = np.concatenate(sigs) if sigs else np.zeros((0, BANDS * ROWS), np.uint32)
+    del sigs
+    order = pc.sort_indices(post_ids).to_numpy()  # post order makes the groups the same on every engine
+    post_ids, sig = post_ids.take(pa.array(order)), sig[order]
+    labels = group_signatures(sig, threshold)
+    del sig
+    counts = np.bincount(labels, minlength=len(labels)) if len(labels) else np.zeros(0, int)
+    multi = np.nonzero(counts[labels] > 1)[0] if len(labels) else np.zeros(0, int)
+    reps = post_ids.take(pa.array(labels[multi]))
+    engine.register("_neardup", pa.table({
+        "post_id": post_ids.take(pa.array(multi)),
+        "object": pc.binary_join_element_wise(pa.array(np.full(len(multi), "nd:"), pa.string()), reps, ""),
+    }))
 
 
 def actions(engine):
