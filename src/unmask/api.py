@@ -44,21 +44,21 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
 
             raise ParameterError(f"parameter given for trace {key!r}, which is not run (running {names})")
     eng, own = _engine_for(case, engine)
-    tables, evidence, stats, counts, timings = [], [], {}, [], {}
+    tables, stats, counts, timings = [], {}, [], {}
+    case.engine.register("_ev_empty", EVIDENCE_SCHEMA.empty_table())
+    case.engine.create_table("_edge_evidence_new", "SELECT * FROM _ev_empty")
+    case.engine.unregister("_ev_empty")
     try:
         for name in names:
             t0 = time.perf_counter()
             res = run_trace(eng, name, windows.get(name), min_weights.get(name), max_neighbors, evidence_k,
                             shuffles, seed)
             tables.append(significance.trace_pvalues(res))
-            if own:  # another engine: bring the evidence into the case's engine as Arrow
-                case.engine.register(f"_ev_in_{name}", res.evidence.cast(EVIDENCE_SCHEMA))
-                case.engine.create_table(f"_ev_{name}", f"SELECT * FROM _ev_in_{name}")
-                case.engine.unregister(f"_ev_in_{name}")
-                res.release()
-                evidence.append((f"SELECT * FROM _ev_{name}", lambda t=f"_ev_{name}": case.engine.drop(t)))
-            else:
-                evidence.append((res.evidence_sql(), res.release))
+            for batch in res.evidence_batches():  # into the case a batch at a time: bounded memory
+                case.engine.register("_ev_batch", batch.cast(EVIDENCE_SCHEMA))
+                case.engine.execute("INSERT INTO _edge_evidence_new SELECT * FROM _ev_batch")
+                case.engine.unregister("_ev_batch")
+            res.release()
             stats[name] = res.stats
             counts.append(res.account_actions)
             timings[name] = round(time.perf_counter() - t0, 3)
@@ -71,16 +71,8 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
     edges = pa.concat_tables([t.cast(tables[0].schema) for t in tables]) if tables else None
     edges = significance.with_qvalues(edges, m_total)
     case.write_table("edges", edges)
-    # evidence is copied engine-side (millions of rows never pass through Python)
-    columns = ", ".join(f"CAST({f.name} AS {'BIGINT' if f.type == pa.int64() else 'VARCHAR'}) AS {f.name}"
-                        for f in EVIDENCE_SCHEMA)
-    parts = " UNION ALL ".join(f"SELECT {columns} FROM ({sql}) e" for sql, _ in evidence)
-    if parts:
-        case.engine.execute(f"CREATE OR REPLACE TABLE edge_evidence AS {parts}")
-    else:
-        case.write_table("edge_evidence", EVIDENCE_SCHEMA.empty_table())
-    for _sql, release in evidence:
-        release()
+    case.engine.execute("CREATE OR REPLACE TABLE edge_evidence AS SELECT * FROM _edge_evidence_new")
+    case.engine.drop("_edge_evidence_new")
     case.set_meta("detect", {"traces": names, "engine": engine, "max_neighbors": max_neighbors,
                              "evidence_k": evidence_k, "shuffles": shuffles, "seed": seed, "stats": stats, "seconds": timings,
                              "unmask_version": __version__})

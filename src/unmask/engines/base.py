@@ -33,7 +33,8 @@ class Engine(ABC):
 
     def query_batches(self, sql: str, rows: int):
         """Run a query and yield its result as Arrow record batches of about ``rows`` rows, so a
-        large result need not sit in memory at once (this default fetches it whole first)."""
+        large result need not sit in memory at once (this default fetches it whole first). Read
+        the batches to the end before sending the engine another query (DuckDB streams them)."""
         yield from self.query(sql).to_batches(max_chunksize=rows)
 
     def create_table(self, name: str, sql: str) -> None:

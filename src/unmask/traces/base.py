@@ -45,8 +45,8 @@ class TraceResult:
 
     The evidence sample (up to k rows per edge: millions of rows on a large case) stays in the
     engine as integer codes, with the run's code tables (``_accd_/_objn_/_rank_`` + ``key``):
-    :meth:`evidence_sql` turns it into ids, :attr:`evidence` fetches that, :func:`unmask.api.detect`
-    copies it into the case inside the engine, and :meth:`release` drops the tables.
+    :meth:`evidence_batches` turns it into ids a batch at a time (:func:`unmask.api.detect` writes
+    each batch into the case), :attr:`evidence` gathers it, and :meth:`release` drops the tables.
     """
 
     trace: str
@@ -57,22 +57,40 @@ class TraceResult:
     account_actions: pa.Table  # account_id, trace, k: actions per account, for the null model
     rhythm_expected: list | None = None  # expected weight per edge under the rhythm null
 
-    def evidence_sql(self) -> str:
-        """account_a, account_b, trace, object, post_a, post_b, dt_ms, k (rank: closest in time first)."""
-        k = self.key
-        return f"""
-            SELECT da.account_id AS account_a, db.account_id AS account_b, '{self.trace}' AS trace, o.object,
-                   pa.post_id AS post_a, pb.post_id AS post_b, s.dt_ms, s.k
-            FROM _evidence_{k} s JOIN _accd_{k} da ON da.acc = s.acc_a JOIN _accd_{k} db ON db.acc = s.acc_b
-                 JOIN _objn_{k} o ON o.oid = s.oid
-                 JOIN _rank_{k} pa ON pa.oid = s.oid AND pa.rn = s.rn_a
-                 JOIN _rank_{k} pb ON pb.oid = s.oid AND pb.rn = s.rn_b"""
+    def evidence_batches(self, rows: int = 500_000):
+        """The evidence as Arrow tables of up to ``rows`` rows (account_a, account_b, trace, object,
+        post_a, post_b, dt_ms), ordered by pair and rank. Codes become ids by Arrow ``take`` from
+        the run's code tables, batch by batch: only the integer codes (28 bytes a row) are held whole."""
+        import numpy as np
+
+        k, q = self.key, self.engine.query
+        accounts = q(f"SELECT account_id FROM _accd_{k} ORDER BY acc").column(0).combine_chunks()
+        objects = q(f"SELECT object FROM _objn_{k} ORDER BY oid").column(0).combine_chunks()
+        ranked = q(f"SELECT oid, post_id FROM _rank_{k} ORDER BY oid, rn")
+        posts = ranked.column("post_id").combine_chunks()
+        start = np.searchsorted(ranked.column("oid").to_numpy(), np.arange(1, len(objects) + 2))
+        del ranked
+        coded = q(f"SELECT acc_a, acc_b, oid, rn_a, rn_b, dt_ms FROM _evidence_{k} ORDER BY acc_a, acc_b, k")
+        for batch in coded.to_batches(max_chunksize=rows):  # integers fetched whole: the caller may query between batches
+            col = {c: batch.column(c).to_numpy() for c in ("acc_a", "acc_b", "oid", "rn_a", "rn_b")}
+            first = start[col["oid"] - 1]
+            yield pa.table({
+                "account_a": accounts.take(pa.array(col["acc_a"] - 1)),
+                "account_b": accounts.take(pa.array(col["acc_b"] - 1)),
+                "trace": pa.array(np.full(batch.num_rows, self.trace), pa.string()),
+                "object": objects.take(pa.array(col["oid"] - 1)),
+                "post_a": posts.take(pa.array(first + col["rn_a"] - 1)),
+                "post_b": posts.take(pa.array(first + col["rn_b"] - 1)),
+                "dt_ms": batch.column("dt_ms").cast(pa.int64()),
+            })
 
     @property
     def evidence(self) -> pa.Table:
-        """account_a, account_b, trace, object, post_a, post_b, dt_ms, ordered by pair and rank."""
-        return self.engine.query(f"""SELECT account_a, account_b, trace, object, post_a, post_b, dt_ms
-                                     FROM ({self.evidence_sql()}) e ORDER BY account_a, account_b, k""")
+        """The whole evidence sample as one Arrow table (see :meth:`evidence_batches`)."""
+        parts = list(self.evidence_batches())
+        return pa.concat_tables(parts) if parts else pa.table({
+            c: pa.array([], pa.int64() if c == "dt_ms" else pa.string())
+            for c in ("account_a", "account_b", "trace", "object", "post_a", "post_b", "dt_ms")})
 
     def release(self) -> None:
         for t in ("_evidence_", "_accd_", "_objn_", "_rank_"):
