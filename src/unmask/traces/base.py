@@ -273,18 +273,20 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
         FROM _pairs_{key} GROUP BY acc_a, acc_b""")
     # A pair's co-actions are on distinct objects unless an account acted twice on one object:
     # the (costly) distinct count runs only over the pairs on such objects.
+    # Only the pairs of kept edges matter from here on (on a hot object most pairs are weight-1).
+    kept = f"_pairs_{key}" if min_weight <= 1 else f"""(
+        SELECT p.* FROM _pairs_{key} p JOIN _edges_{key} e ON e.acc_a = p.acc_a AND e.acc_b = p.acc_b
+        WHERE e.weight >= {int(min_weight)})"""
     repeats = engine.query(f"""
         SELECT p.acc_a, p.acc_b, count(*) AS rows_on_repeats, count(DISTINCT p.oid) AS repeat_objects
-        FROM _pairs_{key} p JOIN (SELECT oid FROM _objn_{key} WHERE n_act > n_acc) r ON r.oid = p.oid
+        FROM {kept} p JOIN (SELECT oid FROM _objn_{key} WHERE n_act > n_acc) r ON r.oid = p.oid
         GROUP BY p.acc_a, p.acc_b ORDER BY p.acc_a, p.acc_b""")
-    heavy = f" AND w >= {int(min_weight)}" if min_weight > 1 else ""
     engine.create_table(f"_evidence_{key}", f"""
         SELECT acc_a, acc_b, oid, rn_a, rn_b, dt_ms, CAST(k AS INTEGER) AS k FROM (
             SELECT p.*, row_number() OVER (PARTITION BY p.acc_a, p.acc_b
                                            ORDER BY abs(p.dt_ms), p.oid, p.rn_a, p.rn_b) AS k
-                        {", count(*) OVER (PARTITION BY p.acc_a, p.acc_b) AS w" if heavy else ""}
-            FROM _pairs_{key} p WHERE {int(evidence_k)} > 0) s
-        WHERE k <= {int(evidence_k)}{heavy}""")
+            FROM {kept} p WHERE {int(evidence_k)} > 0) s
+        WHERE k <= {int(evidence_k)}""")
     engine.drop(f"_pairs_{key}")
     stats["candidate_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _edges_{key}").column(0)[0].as_py())
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
