@@ -4,7 +4,7 @@ Bump :data:`SCHEMA_VERSION` whenever a table below changes shape; a case written
 another version is refused with advice (see :mod:`unmask.store`).
 """
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 POSTS = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS posts (
     source_file VARCHAR,
     source_row BIGINT,
     text_hash VARCHAR,                  -- md5 of the normalised text (co_text's key), set at ingest
-    text_len INTEGER                    -- length of the normalised text
+    text_len INTEGER,                   -- length of the normalised text
+    link_keys VARCHAR[]                 -- the urls normalised for co_link, set at ingest
 )"""
 
 ACCOUNTS = """
@@ -76,7 +77,7 @@ CORE_TABLES = (POSTS, ACCOUNTS, PROVENANCE, REJECTS, META)
 POST_COLUMNS = (
     "post_id", "account_id", "created_at", "time_precision", "text", "lang", "kind",
     "ref_post_id", "ref_account_id", "urls", "domains", "hashtags", "mentions", "client",
-    "platform", "source_file", "source_row", "text_hash", "text_len",
+    "platform", "source_file", "source_row", "text_hash", "text_len", "link_keys",
 )
 ACCOUNT_COLUMNS = (
     "account_id", "handle", "display_name", "description", "reported_location", "profile_url",
