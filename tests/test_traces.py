@@ -182,3 +182,24 @@ def test_near_duplicate_trace_end_to_end(tmp_path):
     with make_case(tmp_path, rows) as case:
         got = pairs(run_trace(case.engine, "near_duplicate_text", window_s=3600, min_weight=1))
         assert got == {("A", "B"): 1}  # C posted it six hours later: outside the window
+
+
+def test_duckdb_reach_matches_the_sql_range_window_with_ties():
+    from unmask.engines.base import Engine
+
+    # minute-resolution archives put many actions on one object at the same instant
+    t = [0, 0, 0, 60_000, 60_000, 120_000, 120_001, 0, 5, 5]
+    eng = DuckDBEngine()
+    try:
+        eng.register("src", pa.table({"oid": [1] * 7 + [2] * 3, "acc": [3, 1, 2, 1, 4, 2, 5, 1, 2, 3],
+                                      "t": t, "n_acc": [5] * 7 + [3] * 3,
+                                      "rn": [1, 2, 3, 4, 5, 6, 7, 1, 2, 3]}))
+        for w in (0, 5, 60_000, 120_000):
+            eng.create_reach("fast", "src", w)
+            Engine.create_reach(eng, "slow", "src", w)
+            got, want = (eng.query(f"SELECT oid, rn, n_within FROM {x} ORDER BY oid, rn").to_pylist()
+                         for x in ("fast", "slow"))
+            assert got == want, w
+        assert [r["n_within"] for r in got] == [5, 4, 3, 3, 2, 1, 0, 2, 1, 0]  # w = 120 s
+    finally:
+        eng.close()

@@ -68,26 +68,14 @@ class DuckDBEngine(Engine):
         self.execute(f"CREATE OR REPLACE TEMPORARY TABLE {name} AS {sql}")
 
     def create_reach(self, name, source, w):
-        """Same result as the SQL window, by a sorted search: DuckDB's range frames cost about
-        2 microseconds a row, a binary search over the sorted (object, time) keys far less."""
-        import numpy as np
-
-        rows = self.query(f"SELECT oid, acc, t, rn, n_acc FROM {source} ORDER BY oid, rn")
-        n = rows.num_rows
-        if n == 0:
-            self.create_table(name, f"SELECT oid, acc, t, rn, n_acc, CAST(0 AS BIGINT) AS n_within FROM {source}")
-            return
-        oid = rows.column("oid").to_numpy()
-        t = rows.column("t").to_numpy()
-        span = int(t.max() - t.min()) + int(w) + 1  # objects never overlap once offset by the span
-        if span > (2**62) // (int(oid.max()) + 1):
-            return super().create_reach(name, source, w)
-        key = oid.astype(np.int64) * span + (t - t.min())
-        last = np.searchsorted(key, key + int(w), side="right") - 1
-        within = rows.append_column("n_within", pa.array(last - np.arange(n), pa.int64()))
-        self.register("_reach_arrow", within)
-        self.create_table(name, "SELECT * FROM _reach_arrow")
-        self.unregister("_reach_arrow")
+        """Same result as the SQL range window, by an ASOF join: DuckDB's range frames cost about
+        2 microseconds a row, while an ASOF join finds, for every action, the last action on its
+        object at or before ``t + w`` in one sort-merge pass. Ties in time resolve to the highest
+        rank, exactly as the range frame counts them."""
+        self.create_table(name, f"""
+            SELECT a.oid, a.acc, a.t, a.rn, a.n_acc, b.rn - a.rn AS n_within
+            FROM {source} a ASOF JOIN (SELECT oid, t - {int(w)} AS ts, max(rn) AS rn FROM {source} GROUP BY oid, t) b
+                 ON a.oid = b.oid AND a.t >= b.ts""")
 
     def drop(self, name):
         self.execute(f"DROP TABLE IF EXISTS {name}")
