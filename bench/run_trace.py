@@ -1,29 +1,37 @@
 """One trace as one whole process, for side-by-side timing.
 
-    python bench/run_trace.py CASE TRACE WINDOW_S [EDGES.parquet] [MIN_WEIGHT]
+    python bench/run_trace.py CASE TRACE WINDOW_S [--out EDGES.parquet] [--min-weight N|default]
+                              [--max-neighbors K]
 
-MIN_WEIGHT defaults to 1 (every co-acting pair, as the peer reports); "default" uses the trace's
-documented minimum. The evidence sample is computed and resolved to ids batch by batch, as
+The minimum weight defaults to 1 (every co-acting pair, as the peer reports); "default" uses the
+trace's documented minimum. The evidence sample is computed and resolved to ids batch by batch, as
 ``detect`` does when it writes it into the case, so the time covers everything a trace delivers.
 """
 
+import argparse
 import json
-import sys
 import time
 
 from unmask.store import Case
 from unmask.traces import run_trace
 
-case_path, trace, window = sys.argv[1], sys.argv[2], float(sys.argv[3])
-out = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] != "-" else None
-min_weight = None if len(sys.argv) > 5 and sys.argv[5] == "default" else int(sys.argv[5]) if len(sys.argv) > 5 else 1
+ap = argparse.ArgumentParser()
+ap.add_argument("case")
+ap.add_argument("trace")
+ap.add_argument("window", type=float)
+ap.add_argument("--out")
+ap.add_argument("--min-weight", default="1")
+ap.add_argument("--max-neighbors", type=int, default=100)
+args = ap.parse_args()
+min_weight = None if args.min_weight == "default" else int(args.min_weight)
 t0 = time.perf_counter()
-with Case(case_path, read_only=True) as case:
-    res = run_trace(case.engine, trace, window_s=window, min_weight=min_weight, shuffles=0)
+with Case(args.case, read_only=True) as case:
+    res = run_trace(case.engine, args.trace, window_s=args.window, min_weight=min_weight,
+                    max_neighbors=args.max_neighbors, shuffles=0)
     evidence_rows = sum(batch.num_rows for batch in res.evidence_batches())
-    if out:
+    if args.out:
         import pyarrow.parquet as pq
 
-        pq.write_table(res.edges.select(["account_a", "account_b", "weight"]), out)
-print(json.dumps({"trace": trace, "edges": res.edges.num_rows, "evidence_rows": evidence_rows,
+        pq.write_table(res.edges.select(["account_a", "account_b", "weight"]), args.out)
+print(json.dumps({"trace": args.trace, "edges": res.edges.num_rows, "evidence_rows": evidence_rows,
                   "seconds_in_process": time.perf_counter() - t0, "stats": res.stats}))
