@@ -7,14 +7,11 @@ from unmask.traces.base import Trace
 # The platforms' own domains (quote-tweet and profile links) say nothing about shared sources;
 # a shared quoted post is still seen by co_link, whose object is the full URL.
 PLATFORM = ("twitter.com", "x.com", "t.co", "mobile.twitter.com")
-from unmask.traces.sqltext import t_ms
+from unmask.traces.sqltext import list_actions
 
 
 def actions(engine):
-    return f"""SELECT account_id, d AS object, post_id, t FROM (
-                 SELECT account_id, post_id, {t_ms(engine)} AS t, {engine.explode('domains')} AS d FROM posts
-                 WHERE kind <> 'retweet') x
-               WHERE d IS NOT NULL AND d <> '' AND d NOT IN ({", ".join(repr(x) for x in PLATFORM)})"""
+    return list_actions(engine, "domains", extra=f" AND v NOT IN ({', '.join(repr(x) for x in PLATFORM)})")
 
 
 TRACE = Trace("co_domain", "same link domain", window_s=600, min_weight=3, actions=actions, rhythm_null=True)

@@ -3,14 +3,11 @@
 Retweets are left out: their entities are the original's, and co_retweet already covers them."""
 
 from unmask.traces.base import Trace
-from unmask.traces.sqltext import t_ms
+from unmask.traces.sqltext import list_actions, t_ms
 
 
 def actions(engine):
-    single = f"""SELECT account_id, lower(h) AS object, post_id, t FROM (
-                   SELECT account_id, post_id, {t_ms(engine)} AS t, {engine.explode('hashtags')} AS h FROM posts
-                   WHERE kind <> 'retweet') x
-                 WHERE h IS NOT NULL AND h <> ''"""
+    single = list_actions(engine, "hashtags", obj="lower(v)")
     seq = f"""SELECT account_id, 'seq:' || {engine.sorted_join(engine.lower_list('hashtags'), "' '")} AS object, post_id,
                      {t_ms(engine)} AS t
               FROM posts WHERE kind <> 'retweet' AND {engine.list_len('hashtags')} >= 2"""
