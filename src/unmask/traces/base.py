@@ -37,6 +37,7 @@ class Trace:
     directed: bool = False
     rhythm_null: bool = False  # also test against week-shifted timelines (objects that recur daily)
     params: dict = field(default_factory=dict)
+    optional: bool = False  # run only when asked for (costly, or needs an extra)
 
 
 @dataclass
