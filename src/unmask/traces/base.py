@@ -78,7 +78,7 @@ class TraceResult:
             yield pa.table({
                 "account_a": accounts.take(pa.array(col["acc_a"] - 1)),
                 "account_b": accounts.take(pa.array(col["acc_b"] - 1)),
-                "trace": pa.array(np.full(batch.num_rows, self.trace), pa.string()),
+                "trace": _constant(self.trace, batch.num_rows),
                 "object": objects.take(pa.array(col["oid"] - 1)),
                 "post_a": posts.take(pa.array(first + col["rn_a"] - 1)),
                 "post_b": posts.take(pa.array(first + col["rn_b"] - 1)),
@@ -152,7 +152,7 @@ def _pairs(engine, name, source, w, K, suffix=""):
     """Within-window pairs of actions in ``source`` on the same object (see module docstring).
 
     ``Engine.create_reach`` counts each action's later actions on its object within ``t + w``
-    (a range window in SQL, a sorted search on DuckDB); each action is joined to at most ``K``
+    (a range window in SQL, an ASOF join on DuckDB); each action is joined to at most ``K``
     of them by rank. ``rn_a``/``rn_b`` are the ranks of account_a's and account_b's posts.
     """
     n = name + suffix
@@ -272,12 +272,12 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
                sum(ln(({n_accounts} + 1.0) / (n_acc + 0.0))) AS rarity_weight,
                min(t1) AS first_at, max(t1 + abs(dt_ms)) AS last_at
         FROM _pairs_{key} GROUP BY acc_a, acc_b""")
-    # A pair's co-actions are on distinct objects unless an account acted twice on one object:
-    # the (costly) distinct count runs only over the pairs on such objects.
     # Only the pairs of kept edges matter from here on (on a hot object most pairs are weight-1).
     kept = f"_pairs_{key}" if min_weight <= 1 else f"""(
         SELECT p.* FROM _pairs_{key} p JOIN _edges_{key} e ON e.acc_a = p.acc_a AND e.acc_b = p.acc_b
         WHERE e.weight >= {int(min_weight)})"""
+    # A pair's co-actions are on distinct objects unless an account acted twice on one object:
+    # the (costly) distinct count runs only over the pairs on such objects.
     repeats = engine.query(f"""
         SELECT p.acc_a, p.acc_b, count(*) AS rows_on_repeats, count(DISTINCT p.oid) AS repeat_objects
         FROM {kept} p JOIN (SELECT oid FROM _objn_{key} WHERE n_act > n_acc) r ON r.oid = p.oid
@@ -296,6 +296,13 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     return TraceResult(name, edges, key, engine, stats, counts)
 
 
+def _constant(value: str, n: int) -> pa.Array:
+    """A string column holding ``value`` n times (a one-entry dictionary, decoded)."""
+    import numpy as np
+
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value])).cast(pa.string())
+
+
 def _edge_table(engine, name, key, min_weight, repeats) -> pa.Table:
     """The kept edges, fetched as integer codes and given their account ids by an Arrow take;
     ``n_objects`` is the weight, corrected by ``repeats`` where an account acted twice on one object."""
@@ -309,14 +316,13 @@ def _edge_table(engine, name, key, min_weight, repeats) -> pa.Table:
     n_objects = coded.column("weight").to_numpy().copy()
     if repeats.num_rows and n:
         span = len(ids) + 1
-        key = acc_a.astype(np.int64) * span + acc_b
-        rkey = repeats.column("acc_a").to_numpy().astype(np.int64) * span + repeats.column("acc_b").to_numpy()
-        at = np.minimum(np.searchsorted(key, rkey), n - 1)
-        hit = key[at] == rkey
+        pair = acc_a.astype(np.int64) * span + acc_b
+        rpair = repeats.column("acc_a").to_numpy().astype(np.int64) * span + repeats.column("acc_b").to_numpy()
+        at = np.minimum(np.searchsorted(pair, rpair), n - 1)
+        hit = pair[at] == rpair
         np.add.at(n_objects, at[hit], (repeats.column("repeat_objects").to_numpy()
                                         - repeats.column("rows_on_repeats").to_numpy())[hit])
-    trace = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([name])).cast(pa.string())
     return pa.table({"account_a": ids.take(pa.array(acc_a - 1)), "account_b": ids.take(pa.array(acc_b - 1)),
-                     "trace": trace, "weight": coded.column("weight"), "rarity_weight": coded.column("rarity_weight"),
+                     "trace": _constant(name, n), "weight": coded.column("weight"), "rarity_weight": coded.column("rarity_weight"),
                      "n_objects": pa.array(n_objects, pa.int64()), "first_at": coded.column("first_at"),
                      "last_at": coded.column("last_at")})

@@ -3,11 +3,11 @@
 Retweets are left out: their entities are the original's, and co_retweet already covers them."""
 
 from unmask.traces.base import Trace
+from unmask.traces.sqltext import list_actions
 
 # The platforms' own domains (quote-tweet and profile links) say nothing about shared sources;
 # a shared quoted post is still seen by co_link, whose object is the full URL.
 PLATFORM = ("twitter.com", "x.com", "t.co", "mobile.twitter.com")
-from unmask.traces.sqltext import list_actions
 
 
 def actions(engine):

@@ -63,29 +63,37 @@ def groups(texts: list[str], threshold=THRESHOLD) -> np.ndarray:
 
 def group_signatures(sig: np.ndarray, threshold=THRESHOLD) -> np.ndarray:
     """Star groups from MinHash signatures (see :func:`groups`)."""
-    n = len(sig)
+    def band_keys():
+        for band in range(BANDS):
+            key = np.zeros(len(sig), dtype=np.uint64)
+            for c in range(ROWS):
+                key = (key ^ sig[:, band * ROWS + c].astype(np.uint64)) * np.uint64(0x100000001B3)
+            yield key
+
+    return star_groups(len(sig), band_keys(), lambda member, rep: (sig[member] == sig[rep]).mean(axis=1) >= threshold)
+
+
+def star_groups(n, band_keys, similar) -> np.ndarray:
+    """LSH star groups: in each band, rows sharing a key are compared with the bucket's first row
+    (ties keep row order), and ``similar(members, reps)`` says which join it. Each row takes the
+    smallest representative it joined; singletons keep their own index.
+
+    Stars, not connected components: long chains of loosely similar texts never merge into one
+    giant group."""
+    label = np.arange(n)
     if n == 0:
-        return np.zeros(0, dtype=np.int64)
+        return label
     src, dst = [], []
-    for band in range(BANDS):
-        key = np.zeros(n, dtype=np.uint64)
-        for c in range(ROWS):
-            key = (key ^ sig[:, band * ROWS + c].astype(np.uint64)) * np.uint64(0x100000001B3)
-        order = np.argsort(key, kind="stable")  # ties keep text order: the first is the representative
+    for key in band_keys:
+        order = np.argsort(key, kind="stable")
         ks = key[order]
         first = np.concatenate([[True], ks[1:] != ks[:-1]])
         rep = order[np.maximum.accumulate(np.where(first, np.arange(n), 0))]
-        member = order[~first]
-        rep = rep[~first]
-        sim = (sig[member] == sig[rep]).mean(axis=1)
-        keep = sim >= threshold
+        member, rep = order[~first], rep[~first]
+        keep = similar(member, rep)
         src.append(member[keep])
         dst.append(rep[keep])
-    src, dst = np.concatenate(src), np.concatenate(dst)
-    # Star groups, not connected components: a post joins the smallest bucket representative it is
-    # similar to, so long chains of loosely similar texts never merge into one giant group.
-    label = np.arange(n)
-    np.minimum.at(label, src, dst)
+    np.minimum.at(label, np.concatenate(src), np.concatenate(dst))
     return label
 
 
@@ -108,31 +116,42 @@ BATCH = 25_000  # texts per MinHash batch: bounds the shingle arrays held at onc
 
 
 def prepare(engine, min_length=MIN_LENGTH, threshold=THRESHOLD):
-    """Group near-duplicate posts into ``_neardup`` (post_id, object). Texts stream from the
-    engine in batches and only their signatures are kept (160 bytes a post)."""
+    """Group near-duplicate posts into ``_neardup`` (post_id, object); only signatures are kept
+    (160 bytes a post)."""
+    register_groups(engine, "_neardup", "nd:", min_length, minhash,
+                    lambda sig: group_signatures(sig, threshold))
+
+
+def register_groups(engine, table, prefix, min_length, featurize, group):
+    """The shared text-grouping step: normalised texts (retweets left out, at least ``min_length``
+    characters) stream from the engine in batches, ``featurize`` turns each batch into rows of
+    features, rows are put in post-id order (the same groups on every engine), ``group`` labels
+    them, and posts in groups of two or more are registered as ``table`` (post_id, object =
+    ``prefix`` + the group's first post)."""
     import pyarrow.compute as pc
 
     sql = f"""SELECT post_id, nt FROM (
                 SELECT post_id, {normalise_sql(engine)} AS nt FROM posts
                 WHERE kind <> 'retweet' AND text IS NOT NULL) x
               WHERE length(nt) >= {int(min_length)}"""
-    ids, sigs = [], []
+    ids, parts = [], []
     for batch in engine.query_batches(sql, BATCH):  # unordered, so the engine streams without a sort
         ids.append(batch.column(0))
-        sigs.append(minhash(batch.column(1).to_pylist()))
+        parts.append(featurize(batch.column(1).to_pylist()))
     post_ids = pa.chunked_array(ids, pa.string()).combine_chunks()
-    sig = np.concatenate(sigs) if sigs else np.zeros((0, BANDS * ROWS), np.uint32)
-    del sigs
-    order = pc.sort_indices(post_ids).to_numpy()  # post order makes the groups the same on every engine
-    post_ids, sig = post_ids.take(pa.array(order)), sig[order]
-    labels = group_signatures(sig, threshold)
-    del sig
-    counts = np.bincount(labels, minlength=len(labels)) if len(labels) else np.zeros(0, int)
-    multi = np.nonzero(counts[labels] > 1)[0] if len(labels) else np.zeros(0, int)
-    reps = post_ids.take(pa.array(labels[multi]))
-    engine.register("_neardup", pa.table({
+    if not parts:
+        engine.register(table, pa.table({"post_id": pa.array([], pa.string()), "object": pa.array([], pa.string())}))
+        return
+    features = np.concatenate(parts)
+    del parts
+    order = pc.sort_indices(post_ids).to_numpy()
+    post_ids, features = post_ids.take(pa.array(order)), features[order]
+    labels = group(features)
+    del features
+    multi = np.nonzero(np.bincount(labels, minlength=len(labels))[labels] > 1)[0]
+    engine.register(table, pa.table({
         "post_id": post_ids.take(pa.array(multi)),
-        "object": pc.binary_join_element_wise(pa.array(np.full(len(multi), "nd:"), pa.string()), reps, ""),
+        "object": pc.binary_join_element_wise(prefix, post_ids.take(pa.array(labels[multi])), ""),
     }))
 
 

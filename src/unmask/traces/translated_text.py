@@ -14,11 +14,10 @@ minutes), and vectors take 1 KB a post. Ask for it with ``--traces ...,translate
 from __future__ import annotations
 
 import numpy as np
-import pyarrow as pa
 
 from unmask.errors import UnmaskError
 from unmask.traces.base import Trace
-from unmask.traces.near_duplicate_text import BATCH, normalise_sql
+from unmask.traces.near_duplicate_text import register_groups, star_groups
 from unmask.traces.sqltext import t_ms
 
 THRESHOLD = 0.75  # translations of one sentence score about 0.7-0.9 with this model, unrelated texts below 0.2
@@ -36,52 +35,23 @@ def _encoder():
 
 def group_vectors(vecs: np.ndarray, threshold=THRESHOLD, seed=20181) -> np.ndarray:
     """Star groups of L2-normalised vectors: a group label per row (the smallest row in its group)."""
-    n = len(vecs)
-    label = np.arange(n)
-    if n == 0:
-        return label
     rng = np.random.default_rng(seed)
     weights = (1 << np.arange(BITS)).astype(np.int64)
     f32 = vecs.astype(np.float32)
-    src, dst = [], []
-    for _band in range(BANDS):  # one band's hyperplanes at a time: memory stays n x BITS
-        key = ((f32 @ rng.standard_normal((vecs.shape[1], BITS)).astype(np.float32)) > 0).astype(np.int64) @ weights
-        order = np.argsort(key, kind="stable")
-        ks = key[order]
-        first = np.concatenate([[True], ks[1:] != ks[:-1]])
-        rep = order[np.maximum.accumulate(np.where(first, np.arange(n), 0))]
-        member, rep = order[~first], rep[~first]
-        sim = np.einsum("ij,ij->i", f32[member], f32[rep])
-        keep = sim >= threshold
-        src.append(member[keep])
-        dst.append(rep[keep])
-    np.minimum.at(label, np.concatenate(src), np.concatenate(dst))
-    return label
+
+    def band_keys():  # one band's hyperplanes at a time: memory stays n x BITS
+        for _band in range(BANDS):
+            yield ((f32 @ rng.standard_normal((vecs.shape[1], BITS)).astype(np.float32)) > 0).astype(np.int64) @ weights
+
+    return star_groups(len(vecs), band_keys(),
+                       lambda member, rep: np.einsum("ij,ij->i", f32[member], f32[rep]) >= threshold)
 
 
 def prepare(engine, min_length=MIN_LENGTH, threshold=THRESHOLD):
-    import pyarrow.compute as pc
-
     use = _encoder()
-    sql = f"""SELECT post_id, nt FROM (
-                SELECT post_id, {normalise_sql(engine)} AS nt FROM posts
-                WHERE kind <> 'retweet' AND text IS NOT NULL) x
-              WHERE length(nt) >= {int(min_length)}"""
-    ids, vecs = [], []
-    for batch in engine.query_batches(sql, BATCH):
-        ids.append(batch.column(0))
-        vecs.append(np.asarray(use.encode(batch.column(1).to_pylist()), np.float16).reshape(batch.num_rows, -1))
-    post_ids = pa.chunked_array(ids, pa.string()).combine_chunks()
-    vec = np.concatenate(vecs) if vecs else np.zeros((0, 512), np.float16)
-    order = pc.sort_indices(post_ids).to_numpy()  # post order: the same groups on every engine
-    post_ids, vec = post_ids.take(pa.array(order)), vec[order]
-    labels = group_vectors(vec, threshold)
-    counts = np.bincount(labels, minlength=len(labels))
-    multi = np.nonzero(counts[labels] > 1)[0]
-    engine.register("_translated", pa.table({
-        "post_id": post_ids.take(pa.array(multi)),
-        "object": pc.binary_join_element_wise("tx:", post_ids.take(pa.array(labels[multi])), ""),
-    }))
+    register_groups(engine, "_translated", "tx:", min_length,
+                    lambda texts: np.asarray(use.encode(texts), np.float16).reshape(len(texts), -1),
+                    lambda vecs: group_vectors(vecs, threshold))
 
 
 def actions(engine):
