@@ -269,7 +269,10 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     n_accounts = counts.num_rows
     engine.create_table(f"_edges_{key}", f"""
         SELECT acc_a, acc_b, count(*) AS weight,
-               sum(ln(({n_accounts} + 1.0) / (n_acc + 0.0))) AS rarity_weight,
+               -- fixed-point terms: the sum is exact, so its value does not depend on the order
+               -- in which parallel workers add them (a float sum differs in the last bits)
+               CAST(sum(CAST(ln(({n_accounts} + 1.0) / (n_acc + 0.0)) AS DECIMAL(18, 12))) AS DOUBLE)
+                   AS rarity_weight,
                min(t1) AS first_at, max(t1 + abs(dt_ms)) AS last_at
         FROM _pairs_{key} GROUP BY acc_a, acc_b""")
     # Only the pairs of kept edges matter from here on (on a hot object most pairs are weight-1).
