@@ -1,6 +1,6 @@
 """One trace as one whole process, for side-by-side timing.
 
-    python bench/run_trace.py CASE TRACE WINDOW_S [--out EDGES.parquet] [--min-weight N|default]
+    python bench/run_trace.py CASE TRACE WINDOW_S [--out EDGES.arrow] [--min-weight N|default]
                               [--max-neighbors K]
 
 The minimum weight defaults to 1 (every co-acting pair, as the peer reports); "default" uses the
@@ -29,9 +29,11 @@ with Case(args.case, read_only=True) as case:
     res = run_trace(case.engine, args.trace, window_s=args.window, min_weight=min_weight,
                     max_neighbors=args.max_neighbors, shuffles=0)
     evidence_rows = sum(batch.num_rows for batch in res.evidence_batches())
-    if args.out:
-        import pyarrow.parquet as pq
+    if args.out:  # Arrow IPC: the edges for the harness to compare with the peer's
+        import pyarrow as pa
 
-        pq.write_table(res.edges.select(["account_a", "account_b", "weight"]), args.out)
+        edges = res.edges.select(["account_a", "account_b", "weight"])
+        with pa.OSFile(args.out, "wb") as sink, pa.ipc.new_file(sink, edges.schema) as writer:
+            writer.write_table(edges)
 print(json.dumps({"trace": args.trace, "edges": res.edges.num_rows, "evidence_rows": evidence_rows,
                   "seconds_in_process": time.perf_counter() - t0, "stats": res.stats}))

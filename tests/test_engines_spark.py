@@ -13,6 +13,7 @@ from unmask.engines import get_engine  # noqa: E402
 from unmask.ingest import ingest  # noqa: E402
 from unmask.simulate import SimConfig, simulate  # noqa: E402
 from unmask.simulate.writers import write  # noqa: E402
+from unmask.schema import INPUT_TABLES  # noqa: E402
 from unmask.store import Case  # noqa: E402
 from unmask.traces import TRACES, run_trace  # noqa: E402
 
@@ -33,7 +34,8 @@ def test_duckdb_and_spark_give_identical_edges(tmp_path):
         ingest(case, files)
         spark = get_engine("spark")
         try:
-            spark.register("posts", case.table("posts"))
+            for table in INPUT_TABLES:
+                spark.register(table, case.table(table))
             for name in sorted(TRACES):
                 a = run_trace(case.engine, name, min_weight=1, shuffles=2, seed=3)
                 b = run_trace(spark, name, min_weight=1, shuffles=2, seed=3)

@@ -60,14 +60,19 @@ def test_malformed_row_is_rejected_with_file_row_column(tmp_path):
 
 
 def test_reingest_does_not_duplicate(tmp_path):
-    path = write_archive(tmp_path / "t.csv", [archive_row(tweetid=str(i), userid="9", tweet_time="2018-01-01 00:00",
-                                                          tweet_text=f"t{i}") for i in range(1, 6)])
+    rows = [archive_row(tweetid=str(i), userid="9", tweet_time="2018-01-01 00:00", tweet_text=f"t{i}",
+                        urls=f"['https://Example.com/{i}?utm_source=x', ' ']") for i in range(1, 6)]
+    path = write_archive(tmp_path / "t.csv", rows + [rows[0]])  # post 1 twice in the file
     with _case(tmp_path) as case:
         ingest(case, [path])
         (again,) = ingest(case, [path])
         assert case.count("posts") == 5
-        assert again.rows_loaded == 5 and again.rows_duplicate == 5
+        assert again.rows_loaded == 6 and again.rows_duplicate == 6
         assert case.count("provenance") == 2
+        # co_link's link rows follow the posts: one per real URL, normalised, none doubled, blanks left out
+        links = case.engine.query("SELECT post_id, link_key, t FROM post_links ORDER BY post_id").to_pylist()
+        assert [(r["post_id"], r["link_key"]) for r in links] == [(str(i), f"example.com/{i}") for i in range(1, 6)]
+        assert {r["t"] for r in links} == {1514764800000}
 
 
 def test_users_file_and_zip(tmp_path):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from unmask import __version__
+from unmask import __version__, schema
 from unmask.ingest import ingest  # noqa: F401  (re-exported)
 from unmask.network import clustering, fusion, scores, significance
 from unmask.store import Case
@@ -29,7 +29,8 @@ def _engine_for(case, engine: str):
     from unmask.engines import get_engine
 
     eng = get_engine(engine)
-    eng.register("posts", case.table("posts"))
+    for name in schema.INPUT_TABLES:
+        eng.register(name, case.table(name))
     return eng, eng
 
 

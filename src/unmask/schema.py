@@ -4,7 +4,7 @@ Bump :data:`SCHEMA_VERSION` whenever a table below changes shape; a case written
 another version is refused with advice (see :mod:`unmask.store`).
 """
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 POSTS = """
 CREATE TABLE IF NOT EXISTS posts (
@@ -26,8 +26,16 @@ CREATE TABLE IF NOT EXISTS posts (
     source_file VARCHAR,
     source_row BIGINT,
     text_hash VARCHAR,                  -- md5 of the normalised text (co_text's key), set at ingest
-    text_len INTEGER,                   -- length of the normalised text
-    link_keys VARCHAR[]                 -- the urls normalised for co_link, set at ingest
+    text_len INTEGER                    -- length of the normalised text
+)"""
+
+POST_LINKS = """
+CREATE TABLE IF NOT EXISTS post_links (
+    post_id VARCHAR NOT NULL,
+    account_id VARCHAR NOT NULL,
+    t BIGINT NOT NULL,                  -- the post's created_at in epoch ms
+    kind VARCHAR NOT NULL,
+    link_key VARCHAR NOT NULL           -- one of the post's urls normalised for co_link, set at ingest
 )"""
 
 ACCOUNTS = """
@@ -72,12 +80,15 @@ CREATE TABLE IF NOT EXISTS rejects (
 
 META = "CREATE TABLE IF NOT EXISTS meta (key VARCHAR, value VARCHAR)"
 
-CORE_TABLES = (POSTS, ACCOUNTS, PROVENANCE, REJECTS, META)
+CORE_TABLES = (POSTS, POST_LINKS, ACCOUNTS, PROVENANCE, REJECTS, META)
+
+# What a trace reads: an engine other than the case's own DuckDB is given these tables.
+INPUT_TABLES = ("posts", "post_links")
 
 POST_COLUMNS = (
     "post_id", "account_id", "created_at", "time_precision", "text", "lang", "kind",
     "ref_post_id", "ref_account_id", "urls", "domains", "hashtags", "mentions", "client",
-    "platform", "source_file", "source_row", "text_hash", "text_len", "link_keys",
+    "platform", "source_file", "source_row", "text_hash", "text_len",
 )
 ACCOUNT_COLUMNS = (
     "account_id", "handle", "display_name", "description", "reported_location", "profile_url",

@@ -74,15 +74,12 @@ def posts_sql(engine, source_file: str, derive_ids: bool = True) -> str:
 
     ``derive_ids`` adds a stable id for rows without one (a window over the rows, so adapters
     whose format always carries ids switch it off). Each post's normalised-text key
-    (:func:`unmask.traces.sqltext.norm_text`) and its normalised URLs (``norm_url``) are computed
-    here, once, while the row is at hand: co_text and co_link group on them instead of re-running
-    the regular expressions on every detect.
+    (:func:`unmask.traces.sqltext.norm_text`) is computed here, once, while the row is at hand:
+    co_text groups on it instead of re-running the regular expressions on every detect.
     """
-    from unmask.traces.sqltext import norm_text, norm_url
+    from unmask.traces.sqltext import norm_text
 
     nt = norm_text(engine, "text")
-    links = (f"list_transform(list_filter(coalesce(urls, []::VARCHAR[]), lambda u: trim(u) <> ''), "
-             f"lambda u: {norm_url(engine, 'u')})")
     use_sf = (
         "sf_ms IS NOT NULL AND epoch_ms(sf_ms) >= t_parsed - INTERVAL 1 SECOND "
         "AND epoch_ms(sf_ms) < t_parsed + INTERVAL 61 SECOND"
@@ -112,8 +109,22 @@ def posts_sql(engine, source_file: str, derive_ids: bool = True) -> str:
         list_transform(coalesce(mentions, []::VARCHAR[]), lambda m: ltrim(m, '@')) AS mentions,
         nullif(trim(client), '') AS client, platform,
         {X.q(source_file)} AS source_file, source_row,
-        md5(nt) AS text_hash, CAST(length(nt) AS INTEGER) AS text_len, {links} AS link_keys
+        md5(nt) AS text_hash, CAST(length(nt) AS INTEGER) AS text_len
     FROM (SELECT *, {nt} AS nt FROM _staged WHERE reject_reason IS NULL) s
+    """
+
+
+def post_links_sql(engine, posts: str) -> str:
+    """One row per URL of each post in ``posts`` (canonical columns), normalised for co_link
+    (:func:`unmask.traces.sqltext.norm_url`). Kept beside ``posts`` so that co_link reads a few
+    hundred thousand link rows instead of scanning every post; blank URLs are left out."""
+    from unmask.traces.sqltext import norm_url
+
+    return f"""
+    SELECT post_id, account_id, {engine.epoch_ms('created_at')} AS t, kind, {norm_url(engine, 'u')} AS link_key
+    FROM (SELECT post_id, account_id, created_at, kind, {engine.explode('urls')} AS u
+          FROM {posts} p WHERE {engine.list_len('urls')} > 0) x
+    WHERE trim(u) <> ''
     """
 
 

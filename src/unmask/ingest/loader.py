@@ -110,6 +110,8 @@ def _append_posts(eng, source_file, derive_ids=True) -> int:
             SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY source_row) AS rn FROM _new_posts)
             WHERE rn = 1)"""
     anti = "" if not before else " WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.post_id = n.post_id)"
+    # the links first: the same rows as the posts below, while the anti-join still sees the case before them
+    eng.execute(f"INSERT INTO post_links {finish.post_links_sql(eng, f'(SELECT * FROM {source} n{anti})')}")
     eng.execute(f"INSERT INTO posts SELECT * FROM {source} n{anti}")
     added = int(eng.scalar("SELECT count(*) FROM posts")) - before
     return int(eng.scalar("SELECT count(*) FROM _new_posts")) - added

@@ -42,6 +42,7 @@ class SimConfig:
     benign_bots: int = knob(6, "scheduled benign bots: weather, news feeds (hard negative)", 0, 10_000)
     reply_storms: int = knob(4, "reply storms at celebrities (hard negative)", 0, 10_000)
     traveller_share: float = knob(0.03, "organic accounts posting from a zone other than their profile's", 0, 0.5)
+    link_share: float = knob(0.15, "share of organic original posts that carry a news link", 0, 1)
     negative_strength: float = knob(1.0, "multiplier on the size of every hard negative", 0, 20)
 
     def __post_init__(self):

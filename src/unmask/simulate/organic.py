@@ -38,7 +38,7 @@ def _originals(w, who, t):
     pick = r.choice(len(ORGANIC_TAGS), n, p=tag_p / tag_p.sum())
     for i in range(n):
         tags[i] = [ORGANIC_TAGS[pick[i]]] if has_tag[i] else []
-    has_url = r.random(n) < 0.15
+    has_url = r.random(n) < w.cfg.link_share
     dom = r.choice(len(world.NEWS_DOMAINS), n)
     slug = r.integers(0, 2_000_000, n)
     urls = np.empty(n, dtype=object)

@@ -60,30 +60,29 @@ class TraceResult:
 
     def evidence_batches(self, rows: int = 500_000):
         """The evidence as Arrow tables of up to ``rows`` rows (account_a, account_b, trace, object,
-        post_a, post_b, dt_ms), ordered by pair and rank. Codes become ids by Arrow ``take`` from
-        the run's code tables, batch by batch: only the integer codes (28 bytes a row) are held whole."""
-        import numpy as np
-
+        post_a, post_b, dt_ms), ordered by pair and rank. The engine gives each row's positions in
+        the run's code tables (a post's position is the number of ranked actions on earlier objects
+        plus its rank), and codes become ids by Arrow ``take``, batch by batch: only the integers
+        (33 bytes a row) are held whole."""
         k, q = self.key, self.engine.query
         accounts = q(f"SELECT account_id FROM _accd_{k} ORDER BY acc").column(0).combine_chunks()
         objects = q(f"SELECT object FROM _objn_{k} ORDER BY oid").column(0).combine_chunks()
-        ranked = q(f"SELECT oid, post_id FROM _rank_{k} ORDER BY oid, rn")
-        posts = ranked.column("post_id").combine_chunks()
-        start = np.searchsorted(ranked.column("oid").to_numpy(), np.arange(1, len(objects) + 2))
-        del ranked
-        coded = q(f"SELECT acc_a, acc_b, oid, rn_a, rn_b, dt_ms FROM _evidence_{k} ORDER BY acc_a, acc_b, k")
-        for batch in coded.to_batches(max_chunksize=rows):  # integers fetched whole: the caller may query between batches
-            col = {c: batch.column(c).to_numpy() for c in ("acc_a", "acc_b", "oid", "rn_a", "rn_b")}
-            first = start[col["oid"] - 1]
-            yield pa.table({
-                "account_a": accounts.take(pa.array(col["acc_a"] - 1)),
-                "account_b": accounts.take(pa.array(col["acc_b"] - 1)),
-                "trace": _constant(self.trace, batch.num_rows),
-                "object": objects.take(pa.array(col["oid"] - 1)),
-                "post_a": posts.take(pa.array(first + col["rn_a"] - 1)),
-                "post_b": posts.take(pa.array(first + col["rn_b"] - 1)),
-                "dt_ms": batch.column("dt_ms").cast(pa.int64()),
-            })
+        posts = q(f"SELECT post_id FROM _rank_{k} ORDER BY oid, rn").column(0).combine_chunks()
+        pos = "INTEGER" if len(posts) < 2**31 - 1 else "BIGINT"
+        coded = q(f"""
+            WITH o AS (SELECT oid, CAST(sum(count(*)) OVER (ORDER BY oid) - count(*) AS BIGINT) AS start
+                       FROM _rank_{k} GROUP BY oid)
+            SELECT e.acc_a - 1 AS ia, e.acc_b - 1 AS ib, e.oid - 1 AS io, CAST(0 AS TINYINT) AS z,
+                   CAST(o.start + e.rn_a - 1 AS {pos}) AS pa, CAST(o.start + e.rn_b - 1 AS {pos}) AS pb,
+                   CAST(e.dt_ms AS BIGINT) AS dt_ms
+            FROM _evidence_{k} e JOIN o ON o.oid = e.oid
+            ORDER BY e.acc_a, e.acc_b, e.k""")
+        trace = _one(self.engine, self.trace)
+        for batch in coded.to_batches(max_chunksize=rows):  # fetched whole: the caller may query between batches
+            c = batch.column
+            yield pa.table({"account_a": accounts.take(c("ia")), "account_b": accounts.take(c("ib")),
+                            "trace": trace.take(c("z")), "object": objects.take(c("io")),
+                            "post_a": posts.take(c("pa")), "post_b": posts.take(c("pb")), "dt_ms": c("dt_ms")})
 
     @property
     def evidence(self) -> pa.Table:
@@ -133,8 +132,9 @@ def _codes(engine, n, source, objects=None, min_accounts=2) -> int:
         SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acc
         FROM (SELECT DISTINCT account_id FROM {source}) d""")
     engine.create_table(f"_objg_{n}", f"""
-        SELECT object, count(DISTINCT account_id) AS n_acc, count(*) AS n_act
-        FROM {objects or source} GROUP BY object""")
+        SELECT object, count(*) AS n_acc, sum(c) AS n_act
+        FROM (SELECT object, account_id, count(*) AS c FROM {objects or source} GROUP BY object, account_id) g
+        GROUP BY object""")  # two plain groupings: cheaper than count(DISTINCT) on both engines
     total = int(engine.query(f"SELECT count(*) AS n FROM _objg_{n}").column(0)[0].as_py())
     engine.create_table(f"_objn_{n}", f"""
         SELECT object, CAST(n_acc AS INTEGER) AS n_acc, n_act,
@@ -281,10 +281,10 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
         WHERE e.weight >= {int(min_weight)})"""
     # A pair's co-actions are on distinct objects unless an account acted twice on one object:
     # the (costly) distinct count runs only over the pairs on such objects.
-    repeats = engine.query(f"""
-        SELECT p.acc_a, p.acc_b, count(*) AS rows_on_repeats, count(DISTINCT p.oid) AS repeat_objects
+    engine.create_table(f"_repeats_{key}", f"""
+        SELECT p.acc_a, p.acc_b, count(DISTINCT p.oid) - count(*) AS fix
         FROM {kept} p JOIN (SELECT oid FROM _objn_{key} WHERE n_act > n_acc) r ON r.oid = p.oid
-        GROUP BY p.acc_a, p.acc_b ORDER BY p.acc_a, p.acc_b""")
+        GROUP BY p.acc_a, p.acc_b""")
     engine.create_table(f"_evidence_{key}", f"""
         SELECT acc_a, acc_b, oid, rn_a, rn_b, dt_ms, CAST(k AS INTEGER) AS k FROM (
             SELECT p.*, row_number() OVER (PARTITION BY p.acc_a, p.acc_b
@@ -294,38 +294,30 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     engine.drop(f"_pairs_{key}")
     stats["candidate_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _edges_{key}").column(0)[0].as_py())
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
-    edges = _edge_table(engine, name, key, min_weight, repeats)
+    edges = _edge_table(engine, name, key, min_weight)
     engine.drop(f"_edges_{key}")
+    engine.drop(f"_repeats_{key}")
     return TraceResult(name, edges, key, engine, stats, counts)
 
 
-def _constant(value: str, n: int) -> pa.Array:
-    """A string column holding ``value`` n times (a one-entry dictionary, decoded)."""
-    import numpy as np
+def _edge_table(engine, name, key, min_weight) -> pa.Table:
+    """The kept edges: the engine gives account codes as positions in ``_accd_`` and ``n_objects``
+    (the weight, corrected where an account acted twice on one object); ids come by an Arrow take.
 
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value])).cast(pa.string())
-
-
-def _edge_table(engine, name, key, min_weight, repeats) -> pa.Table:
-    """The kept edges, fetched as integer codes and given their account ids by an Arrow take;
-    ``n_objects`` is the weight, corrected by ``repeats`` where an account acted twice on one object."""
-    import numpy as np
-
-    coded = engine.query(f"""SELECT acc_a, acc_b, weight, rarity_weight, first_at, last_at
-                             FROM _edges_{key} WHERE weight >= {int(min_weight)} ORDER BY acc_a, acc_b""")
+    Nothing here converts through numpy: pyarrow imports pandas on its first numpy conversion,
+    which would cost a small trace a quarter of its run time."""
+    coded = engine.query(f"""
+        SELECT e.acc_a - 1 AS ia, e.acc_b - 1 AS ib, CAST(0 AS TINYINT) AS z, e.weight, e.rarity_weight,
+               e.weight + coalesce(r.fix, 0) AS n_objects, e.first_at, e.last_at
+        FROM _edges_{key} e LEFT JOIN _repeats_{key} r ON r.acc_a = e.acc_a AND r.acc_b = e.acc_b
+        WHERE e.weight >= {int(min_weight)} ORDER BY e.acc_a, e.acc_b""")
     ids = engine.query(f"SELECT account_id FROM _accd_{key} ORDER BY acc").column(0).combine_chunks()
-    n = coded.num_rows
-    acc_a, acc_b = coded.column("acc_a").to_numpy(), coded.column("acc_b").to_numpy()
-    n_objects = coded.column("weight").to_numpy().copy()
-    if repeats.num_rows and n:
-        span = len(ids) + 1
-        pair = acc_a.astype(np.int64) * span + acc_b
-        rpair = repeats.column("acc_a").to_numpy().astype(np.int64) * span + repeats.column("acc_b").to_numpy()
-        at = np.minimum(np.searchsorted(pair, rpair), n - 1)
-        hit = pair[at] == rpair
-        np.add.at(n_objects, at[hit], (repeats.column("repeat_objects").to_numpy()
-                                        - repeats.column("rows_on_repeats").to_numpy())[hit])
-    return pa.table({"account_a": ids.take(pa.array(acc_a - 1)), "account_b": ids.take(pa.array(acc_b - 1)),
-                     "trace": _constant(name, n), "weight": coded.column("weight"), "rarity_weight": coded.column("rarity_weight"),
-                     "n_objects": pa.array(n_objects, pa.int64()), "first_at": coded.column("first_at"),
-                     "last_at": coded.column("last_at")})
+    return pa.table({"account_a": ids.take(coded.column("ia")), "account_b": ids.take(coded.column("ib")),
+                     "trace": _one(engine, name).take(coded.column("z")),
+                     **{c: coded.column(c) for c in EDGE_COLUMNS[3:]}})
+
+
+def _one(engine, value: str) -> pa.Array:
+    """A one-entry string array; taken at a column of zeros it makes a constant column (built
+    this way because pyarrow's first conversion from Python or numpy objects imports pandas)."""
+    return engine.query(f"SELECT '{value}' AS v").column(0).combine_chunks()

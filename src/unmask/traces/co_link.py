@@ -6,11 +6,10 @@ gclid, ...) and trailing slashes are removed. Posts without a URL never co-link.
 Retweets are left out: their entities are the original's, and co_retweet already covers them."""
 
 from unmask.traces.base import Trace
-from unmask.traces.sqltext import list_actions
 
 
-def actions(engine):
-    return list_actions(engine, "link_keys")  # the post's urls through norm_url, computed once at ingest
+def actions(engine):  # post_links: each post's urls through norm_url, made once at ingest
+    return "SELECT account_id, link_key AS object, post_id, t FROM post_links WHERE kind <> 'retweet'"
 
 
 TRACE = Trace("co_link", "same normalised URL", window_s=600, min_weight=2, actions=actions)
