@@ -1,7 +1,7 @@
 """Side-by-side benchmark against coordination-network-toolkit 1.5.2 (the peer), in one run.
 
     python bench/bench_vs_peer.py --posts 1000000 --out bench/out [--stress] [--similar-posts 100000]
-                                  [--link-share 0.36]
+                                  [--link-share 0.36 ...] [--links-only]
 
 Each measurement is a whole process timed with /usr/bin/time (wall seconds and peak RSS). Both
 tools read the same simulated posts: unmask the archive CSV, the peer its own CSV format (written
@@ -184,19 +184,20 @@ def main():
     ap.add_argument("--out", default="bench/out")
     ap.add_argument("--stress", action="store_true", help="also the hot-object stress set at the first size")
     ap.add_argument("--similar-posts", type=int, default=100_000)
-    ap.add_argument("--link-share", type=float, default=None,
-                    help="also co_link on a set where this share of organic originals carry a link")
+    ap.add_argument("--link-share", type=float, action="append", default=[],
+                    help="also co_link on a set where this share of organic originals carry a link (repeatable)")
+    ap.add_argument("--links-only", action="store_true", help="only the --link-share sets")
     args = ap.parse_args()
     work = Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
     results = []
     with open(work / "commands.log", "w") as log:
-        for i, n in enumerate(args.posts or [1_000_000]):
+        for i, n in enumerate([] if args.links_only else args.posts or [1_000_000]):
             results += run(n, work, log, similar_posts=args.similar_posts if i == 0 else 0)
-        if args.stress:
+        if args.stress and not args.links_only:
             results += run((args.posts or [1_000_000])[0], work, log, stress=True, similar_posts=0)
-        if args.link_share:
-            results += run((args.posts or [1_000_000])[0], work, log, similar_posts=0, link_share=args.link_share)
+        for share in args.link_share:
+            results += run((args.posts or [1_000_000])[0], work, log, similar_posts=0, link_share=share)
     for r in results:
         if r.get("peer_s"):
             r["speedup"] = round(r["peer_s"] / r["unmask_s"], 2)

@@ -111,7 +111,8 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
         trace.prepare(engine)
     engine.create_table(f"_act_{name}", trace.actions(engine))
     objects = _pairs(engine, key, f"_act_{name}", w, K)
-    result = _finish(engine, name, key, window_s, min_weight, K, evidence_k, trace.params, objects, keep_act=True)
+    counts = engine.query(f"SELECT account_id, '{name}' AS trace, k FROM _accd_{key} ORDER BY acc")
+    result = _finish(engine, name, key, window_s, min_weight, K, evidence_k, trace.params, objects, counts)
     if trace.rhythm_null and shuffles > 0:
         result.stats["rhythm_null"] = rhythm_null(engine, trace, result, w, K, shuffles, seed)
     engine.drop(f"_act_{name}")
@@ -120,26 +121,32 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
 
 def _codes(engine, n, source, objects=None, min_accounts=2) -> int:
     """Integer codes for a co-action run: ``_accd_{n}`` numbers accounts in their sort order (so
-    ``acc_a < acc_b`` exactly when ``account_a < account_b``), ``_objn_{n}`` numbers the objects
-    that at least ``min_accounts`` accounts act on (no other object can link two accounts) and
-    counts their accounts and actions (``n_acc``, ``n_act``, from ``objects`` if given), and
-    ``_rank_{n}`` numbers each such object's actions by (time, account, post) as ``rn``. Pairs and
-    edges are then built on integers; the strings come back only for what is kept.
+    ``acc_a < acc_b`` exactly when ``account_a < account_b``) and counts their actions (``k``),
+    ``_objn_{n}`` numbers the objects that at least ``min_accounts`` accounts act on (no other
+    object can link two accounts) and counts their accounts and actions (``n_acc``, ``n_act``,
+    from ``objects`` if given), and ``_rank_{n}`` numbers each such object's actions by (time,
+    account, post) as ``rn``. Pairs and edges are then built on integers; the strings come back
+    only for what is kept.
 
-    Returns the number of distinct objects before the filter.
+    Objects are first counted in one grouping; accounts are counted only on objects with enough
+    actions to pass (most links and texts are posted once), in two plain groupings, which cost
+    less than ``count(DISTINCT)`` on both engines. Returns the number of distinct objects.
     """
+    m = int(min_accounts)
     engine.create_table(f"_accd_{n}", f"""
-        SELECT account_id, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acc
-        FROM (SELECT DISTINCT account_id FROM {source}) d""")
-    engine.create_table(f"_objg_{n}", f"""
-        SELECT object, count(*) AS n_acc, sum(c) AS n_act
-        FROM (SELECT object, account_id, count(*) AS c FROM {objects or source} GROUP BY object, account_id) g
-        GROUP BY object""")  # two plain groupings: cheaper than count(DISTINCT) on both engines
+        SELECT account_id, count(*) AS k, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acc
+        FROM {source} GROUP BY account_id""")
+    engine.create_table(f"_objg_{n}", f"SELECT object, count(*) AS n_act FROM {objects or source} GROUP BY object")
     total = int(engine.query(f"SELECT count(*) AS n FROM _objg_{n}").column(0)[0].as_py())
     engine.create_table(f"_objn_{n}", f"""
         SELECT object, CAST(n_acc AS INTEGER) AS n_acc, n_act,
                CAST(row_number() OVER (ORDER BY object) AS INTEGER) AS oid
-        FROM _objg_{n} WHERE n_acc >= {int(min_accounts)}""")
+        FROM (SELECT object, count(*) AS n_acc, sum(c) AS n_act
+              FROM (SELECT object, account_id, count(*) AS c FROM {objects or source}
+                    WHERE object IN (SELECT object FROM _objg_{n} WHERE n_act >= {m})
+                    GROUP BY object, account_id) a
+              GROUP BY object) g
+        WHERE n_acc >= {m}""")
     engine.drop(f"_objg_{n}")
     engine.create_table(f"_rank_{n}", f"""
         SELECT o.oid, d.acc, s.post_id, s.t, o.n_acc,
@@ -244,18 +251,15 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed}
 
 
-def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, objects, keep_act=False):
+def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, objects, counts):
     """Aggregate pairs into edges, keep an evidence sample, and gather the null-model inputs.
 
-    Reads the actions ``_act_{name}``, ``_pairs_{key}`` (acc_a, acc_b, oid, rn_a, rn_b, dt_ms,
-    t1: the earlier action's time, n_acc), the codes of :func:`_codes` and ``_reach_{key}`` (one row per action with its
-    ``n_within``). Each helper table is dropped as soon as it has served, so that the engine's
-    memory goes to the next step; the code tables stay for the evidence until ``release``.
+    Reads ``_pairs_{key}`` (acc_a, acc_b, oid, rn_a, rn_b, dt_ms, t1: the earlier action's time,
+    n_acc), the codes of :func:`_codes` and ``_reach_{key}`` (one row per action with its
+    ``n_within``); ``counts`` (account_id, trace, k) are the actions per account, for the null
+    model. Each helper table is dropped as soon as it has served, so that the engine's memory
+    goes to the next step; the code tables stay for the evidence until ``release``.
     """
-    counts = engine.query(f"""SELECT account_id, '{name}' AS trace, count(*) AS k FROM _act_{name}
-                              GROUP BY account_id ORDER BY account_id""")
-    if not keep_act:
-        engine.drop(f"_act_{name}")
     stats = engine.query(f"""
         SELECT sum(n_within) AS window_pairs,
                sum(CASE WHEN n_within > {K} THEN n_within - {K} ELSE 0 END) AS pairs_skipped_hot,

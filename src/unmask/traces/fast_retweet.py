@@ -39,7 +39,10 @@ def run(engine, trace, window_s, min_weight, max_neighbors=100, evidence_k=5) ->
         FROM _rank_{key} r JOIN _objn_{key} n ON n.oid = r.oid
              LEFT JOIN _pairs_{key} p ON p.oid = r.oid AND p.rn_b = r.rn
         WHERE r.post_id <> n.object""")
-    return _finish(engine, name, key, window_s, min_weight, max_neighbors, evidence_k, trace.params, objects)
+    counts = engine.query(f"""SELECT account_id, '{name}' AS trace, count(*) AS k FROM _act_{name}
+                              GROUP BY account_id ORDER BY account_id""")  # retweets only, not the originals
+    engine.drop(f"_act_{name}")
+    return _finish(engine, name, key, window_s, min_weight, max_neighbors, evidence_k, trace.params, objects, counts)
 
 
 TRACE = Trace("fast_retweet", "retweets another account within seconds of its post", window_s=30, min_weight=3,
