@@ -48,3 +48,29 @@ def test_duckdb_and_spark_give_identical_edges(tmp_path):
                 assert ev(a) == ev(b), name
         finally:
             spark.close()
+
+
+def test_detect_with_engine_spark_from_the_cli_matches_duckdb(tmp_path):
+    """`unmask detect --engine spark`: the case's input tables go to Spark and the results come back
+    into the case, the same as with DuckDB (co_link reads post_links, co_retweet posts)."""
+    from click.testing import CliRunner
+
+    from unmask.cli import cli
+
+    files, _ = write(simulate(SimConfig(posts=3000, seed=9)), tmp_path / "sim")
+    edges = {}
+    for engine in ("duckdb", "spark"):
+        path = tmp_path / f"{engine}.duckdb"
+        with Case(path) as case:
+            ingest(case, files)
+        res = CliRunner().invoke(cli, ["detect", "--case", str(path), "--traces", "co_link,co_retweet", "--engine",
+                                       engine, "--min-weight", "co_link=1", "--quiet"])
+        assert res.exit_code == 0, res.output
+        with Case(path, read_only=True) as case:
+            edges[engine] = case.engine.query(
+                "SELECT account_a, account_b, trace, weight, n_objects, p_value FROM edges "
+                "ORDER BY trace, account_a, account_b").to_pylist()
+            evidence = case.engine.query("SELECT trace, count(*) AS n FROM edge_evidence GROUP BY trace").to_pylist()
+        assert {r["trace"] for r in edges[engine]} == {"co_link", "co_retweet"}
+        assert {r["trace"] for r in evidence} == {"co_link", "co_retweet"}
+    assert edges["duckdb"] == edges["spark"]
