@@ -63,7 +63,7 @@ class TraceResult:
         post_a, post_b, dt_ms), ordered by pair and rank. The engine gives each row's positions in
         the run's code tables (a post's position is the number of ranked actions on earlier objects
         plus its rank), and codes become ids by Arrow ``take``, batch by batch: only the integers
-        (33 bytes a row) are held whole."""
+        (29 bytes a row) are held whole."""
         k, q = self.key, self.engine.query
         accounts = q(f"SELECT account_id FROM _accd_{k} ORDER BY acc").column(0).combine_chunks()
         objects = q(f"SELECT object FROM _objn_{k} ORDER BY oid").column(0).combine_chunks()
