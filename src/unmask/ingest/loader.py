@@ -110,9 +110,13 @@ def _append_posts(eng, source_file, derive_ids=True) -> int:
             SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY source_row) AS rn FROM _new_posts)
             WHERE rn = 1)"""
     anti = "" if not before else " WHERE NOT EXISTS (SELECT 1 FROM posts p WHERE p.post_id = n.post_id)"
-    # the links first: the same rows as the posts below, while the anti-join still sees the case before them
-    eng.execute(f"INSERT INTO post_links {finish.post_links_sql(eng, f'(SELECT * FROM {source} n{anti})')}")
-    eng.execute(f"INSERT INTO posts SELECT * FROM {source} n{anti}")
+    added_rows = "_new_posts"
+    if repeats or before:  # the posts to add are chosen once, for both tables
+        added_rows = "_added_posts"
+        eng.create_table(added_rows, f"SELECT * FROM {source} n{anti}")
+    eng.execute(f"INSERT INTO post_links {finish.post_links_sql(eng, added_rows)}")
+    eng.execute(f"INSERT INTO posts SELECT * FROM {added_rows}")
+    eng.drop("_added_posts")
     added = int(eng.scalar("SELECT count(*) FROM posts")) - before
     return int(eng.scalar("SELECT count(*) FROM _new_posts")) - added
 
