@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 PY = sys.executable
+RUN_TRACE = [PY, str(Path(__file__).parent / "run_trace.py")]  # one trace as one whole process
 
 
 SHORT_S = 10.0  # a process shorter than this is run REPEAT times and its median reported
@@ -120,13 +121,13 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
     for trace, peer_name, window in (traces[1:2] if link_share else traces):
         out_u = work / f"u-{tag}-{trace}.arrow"
         if stress:  # the peer writes every pair of a 20,000-account cascade to SQLite: see RESULTS.md
-            ut = timed([PY, str(Path(__file__).parent / "run_trace.py"), str(case), trace, str(window), "--out",
+            ut = timed([*RUN_TRACE, str(case), trace, str(window), "--out",
                         str(out_u), "--min-weight", "default"], log)
             rows.append({"set": tag, "task": f"{trace} (its default minimum weight)", "unmask_s": ut[0],
                          "unmask_mb": ut[1], "unmask_pairs": len(unmask_pairs(out_u))})
             print(json.dumps(rows[-1]), flush=True)
             continue
-        ut = timed([PY, str(Path(__file__).parent / "run_trace.py"), str(case), trace, str(window), "--out",
+        ut = timed([*RUN_TRACE, str(case), trace, str(window), "--out",
                     str(out_u)], log)
         pt = timed([PY, "-m", "coordination_network_toolkit", str(peer_db), "compute", peer_name, "--time_window",
                     str(window), "--min_edge_weight", "1", "--n_cpus", "2"], log)
@@ -143,7 +144,7 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
         rows.append({"set": tag, "task": "ingest + co_text vs preprocess + co_tweet (text key made at ingest)",
                      "unmask_s": round(ingest_row["unmask_s"] + text_row["unmask_s"], 2),
                      "peer_s": round(ingest_row["peer_s"] + text_row["peer_s"], 2)})
-        ut = timed([PY, str(Path(__file__).parent / "run_trace.py"), str(case), "near_duplicate_text", "3600"], log)
+        ut = timed([*RUN_TRACE, str(case), "near_duplicate_text", "3600"], log)
         rows.append({"set": tag, "task": "near_duplicate_text (unmask only, all posts)", "unmask_s": ut[0],
                      "unmask_mb": ut[1]})
         print(json.dumps(rows[-1]), flush=True)
@@ -158,7 +159,7 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
         peer_csv(scase, pin)
         subprocess.run([PY, "-m", "coordination_network_toolkit", str(sdb), "preprocess", "--format", "csv", str(pin)],
                        check=True, capture_output=True)
-        ut = timed([PY, str(Path(__file__).parent / "run_trace.py"), str(scase), "near_duplicate_text", "3600"], log)
+        ut = timed([*RUN_TRACE, str(scase), "near_duplicate_text", "3600"], log)
         pt = timed([PY, "-m", "coordination_network_toolkit", str(sdb), "compute", "co_similar_tweet", "--time_window",
                     "3600", "--min_edge_weight", "1", "--similarity_threshold", "0.5"], log)
         rows.append({"set": f"{similar_posts // 1000}k", "task": "near_duplicate_text vs co_similar_tweet",
@@ -166,7 +167,7 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
         print(json.dumps(rows[-1]), flush=True)
         # the same window semantics give the same edges once the hot-object cap is out of the way
         out_x = work / f"u-{similar_posts // 1000}k-co_retweet-exact.arrow"
-        ut = timed([PY, str(Path(__file__).parent / "run_trace.py"), str(scase), "co_retweet", "60", "--out",
+        ut = timed([*RUN_TRACE, str(scase), "co_retweet", "60", "--out",
                     str(out_x), "--max-neighbors", "1000000"], log)
         pt = timed([PY, "-m", "coordination_network_toolkit", str(sdb), "compute", "co_retweet", "--time_window",
                     "60", "--min_edge_weight", "1"], log)
