@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from unmask import api
-from unmask.evaluate import ari_nmi
+from unmask.evaluate import agreement, ari_nmi
 from unmask.store import Case
 
 
@@ -43,38 +43,62 @@ def flagged_share(case):
     return {"accounts": n, "flagged": f, "flagged_share": f / max(1, n), "top_operations": ops}
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--shared", default="../shared/data")
-    ap.add_argument("--out", default="/tmp/eval-real")
-    args = ap.parse_args()
-    d, out = Path(args.shared), Path(args.out)
-    report = {}
+def ira_dev(d, out, report, reanalyse=False):
+    """The IRA sample: coverage of accounts with >= 20 posts, and networks and cells against the Clemson
+    categories (homogeneity, completeness, NMI over covered accounts)."""
     r = run("ira_dev", [d / "ira_dev/tweets.parquet"], out)
     authors = pq.read_table(d / "ira_dev/authors.parquet").to_pylist()
     category = {a["author_id"]: a["account_category"] for a in authors}
     with Case(out / "ira_dev/case.duckdb", read_only=True) as case:
-        rows = case.engine.query("""SELECT s.account_id, s.flagged, s.cluster, p.behaviour_utc_offset, p.template,
-                                           p.off_days, (SELECT count(*) FROM posts q WHERE q.account_id = s.account_id) n
-                                    FROM account_scores s LEFT JOIN personas p USING (account_id)""").to_pylist()
+        rows = case.engine.query("""SELECT s.account_id, s.flagged, s.cluster, c.cell, p.behaviour_utc_offset,
+                                           p.template, p.off_days,
+                                           (SELECT count(*) FROM posts q WHERE q.account_id = s.account_id) n
+                                    FROM account_scores s LEFT JOIN personas p USING (account_id)
+                                    LEFT JOIN clusters c USING (account_id)""").to_pylist()
         big = [x for x in rows if x["n"] >= 20]
         in_clusters = sum(bool(x["flagged"]) for x in big)
         labelled = [x for x in rows if x["account_id"] in category]
         _, nmi = ari_nmi([category[x["account_id"]] for x in labelled],
                          [f"c{x['cluster']}" if x["flagged"] else f"none:{x['account_id']}" for x in labelled])
+        covered = [x for x in big if x["flagged"] and x["account_id"] in category]
+        truth = [category[x["account_id"]] for x in covered]
+        levels = {"network": agreement(truth, [x["cluster"] for x in covered]),
+                  "cell": agreement(truth, [x["cell"] for x in covered])}
+        cell_mix = defaultdict(Counter)
+        for x in covered:
+            cell_mix[x["cell"]][category[x["account_id"]]] += 1
         zones = defaultdict(Counter)
         for x in labelled:
             if x["behaviour_utc_offset"] is not None:
                 zones[category[x["account_id"]]][x["behaviour_utc_offset"]] += 1
         report["ira_dev"] = {"accounts_20_posts": len(big), "in_significant_clusters": in_clusters,
                              "share": in_clusters / max(1, len(big)), "nmi_vs_category": nmi,
+                             "levels_20_posts": levels,
+                             "largest_cells": {str(c): dict(m.most_common(4)) for c, m in sorted(
+                                 cell_mix.items(), key=lambda x: -sum(x[1].values()))[:8]},
                              "behaviour_offsets_by_category": {k: dict(v.most_common(4)) for k, v in zones.items()},
                              "seconds": r["seconds"], "traces": trace_table(case, r), **flagged_share(case)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shared", default="../shared/data")
+    ap.add_argument("--out", default="/tmp/eval-real")
+    ap.add_argument("--only", nargs="+", help="run only these sets (ira_dev, twarc_v2, coortweet_russian, "
+                                              "coortweet_german)")
+    args = ap.parse_args()
+    want = lambda name: not args.only or name in args.only  # noqa: E731
+    d, out = Path(args.shared), Path(args.out)
+    report = {}
+    if want("ira_dev"):
+        ira_dev(d, out, report)
     for name, inputs, kw in (
         ("twarc_v2", [d / "twarc_v2/tweets.jsonl"], {}),
         ("coortweet_russian", [d / "coortweet/russian_coord_tweets.csv.gz"], {"const": {"kind": "retweet"}}),
         ("coortweet_german", [d / "coortweet/german_elections.csv.gz"], {}),
     ):
+        if not want(name):
+            continue
         r = run(name, inputs, out, **kw)
         with Case(out / name / "case.duckdb", read_only=True) as case:
             report[name] = {**flagged_share(case), "seconds": r["seconds"], "traces": trace_table(case, r)}

@@ -32,14 +32,19 @@ def test_gexf_and_graphml_carry_attributes(case, tmp_path):
 
 def test_parquet_tables_and_account_columns(case, tmp_path):
     files = export(case, "parquet", tmp_path / "pq")
-    assert {f.stem for f in files} == {"posts", "accounts", "edges", "clusters", "cluster_members"}
+    assert {f.stem for f in files} == {"posts", "accounts", "edges", "clusters", "cluster_members", "groups", "cells"}
     acc = pq.read_table(tmp_path / "pq" / "accounts.parquet")
     assert {"behaviour_utc_offset", "behaviour_tz_confidence", "claimed_utc_offset", "persona_flags",
-            "state_media_share", "score", "cluster"} <= set(acc.column_names)
+            "state_media_share", "score", "cluster", "network", "cell", "group_status"} <= set(acc.column_names)
+    flagged = acc.filter(acc.column("flagged"))
+    assert flagged.num_rows > 0 and flagged.column("cell").null_count == 0
+    assert set(flagged.column("group_status").to_pylist()) == {"flagged"}
+    groups = pq.read_table(tmp_path / "pq" / "groups.parquet")
+    assert {"group_p", "group_q", "status"} <= set(groups.column_names)
     assert pq.read_table(tmp_path / "pq" / "posts.parquet").num_rows == case.count("posts")
     csvs = export(case, "csv", tmp_path / "csv")
     assert (tmp_path / "csv" / "edges.csv").read_text().count("\n") == case.count("edges") + 1
-    assert len(csvs) == 5
+    assert len(csvs) == 7
 
 
 def test_io_archive_export_round_trips(case, tmp_path):

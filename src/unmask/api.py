@@ -7,6 +7,7 @@ prints. Results and the parameters that made them are written into the case.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pyarrow as pa
 
 from unmask import __version__, schema
 from unmask.ingest import ingest  # noqa: F401  (re-exported)
-from unmask.network import clustering, fusion, scores, significance
+from unmask.network import cells, clustering, fusion, groups, scores, significance
 from unmask.store import Case
 from unmask.traces import DEFAULT_TRACES, run_trace
 
@@ -81,7 +82,14 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
 
 
 def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5) -> dict:
-    """Fuse traces, keep links at FDR ``alpha``, cluster them, and score clusters and accounts."""
+    """Fuse traces, keep links at FDR ``alpha``, cluster them into networks, test each network as a
+    group, split flagged networks into cells, and score networks and accounts.
+
+    ``clusters`` gets one row per linked account: ``cluster`` (= ``network``, the community of the
+    fused significant graph), ``cell`` (the content group inside a flagged network), the network's
+    ``group_p``/``group_q`` and ``status`` (``flagged``, ``weak``: large enough but not beyond the
+    run's false links, or ``small``); ``is_candidate`` is true for flagged networks only.
+    """
     info = case.get_meta("detect")
     edges = case.table("edges")
     per_trace = [edges.filter(pa.compute.equal(edges.column("trace"), t)) for t in info["traces"]]
@@ -89,18 +97,71 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5) -> di
     fused = fusion.fuse(per_trace, len(info["traces"]), m_pairs)
     case.write_table("fused_edges", fused)
     sig = fused.filter(pa.compute.less_equal(fused.column("q_fused"), alpha))
-    clusters = clustering.leiden(sig, resolution=resolution, seed=seed, min_size=min_cluster)
+    part = clustering.leiden(sig, resolution=resolution, seed=seed, min_size=min_cluster)
+    sig_rows = list(zip(sig.column("account_a").to_pylist(), sig.column("account_b").to_pylist(),
+                        sig.column("p_fused").to_pylist()))
+    members = {}
+    for acc, cid, big in zip(part.column("account_id").to_pylist(), part.column("cluster").to_pylist(),
+                             part.column("is_candidate").to_pylist()):
+        if big:
+            members.setdefault(cid, []).append(acc)
+    tests = groups.test_groups(members, sig_rows, alpha)
+    flagged = {g for g, t in tests.items() if t["q"] <= alpha}
+    cell_of = _cells(case, sig_rows, members, flagged, seed)
+    clusters = _cluster_table(part, tests, flagged, cell_of)
     case.write_table("clusters", clusters)
+    case.write_table("groups", _group_table(members, tests, flagged))
     ops = scores.cluster_scores(case, alpha)
     case.write_table("operations", ops)
+    case.write_table("cells", scores.cell_summary(case))
     case.write_table("account_scores", scores.account_scores(case, alpha))
     expected_false = significance.expected_false(sig.column("q_fused").to_numpy(), alpha) if sig.num_rows else 0.0
     summary = {"alpha": alpha, "resolution": resolution, "seed": seed, "min_cluster": min_cluster,
                "candidate_pairs": m_pairs, "significant_links": sig.num_rows,
                "expected_false_links": expected_false,
-               "candidate_operations": int(ops.num_rows) if "size" in ops.column_names else 0}
+               "groups_tested": len(tests), "weak_groups": len(tests) - len(flagged),
+               "candidate_operations": int(ops.num_rows) if "size" in ops.column_names else 0,
+               "cells": len(set(cell_of.values()))}
     case.set_meta("analyse", summary)
     return summary
+
+
+def _cells(case, sig_rows, members, flagged, seed) -> dict:
+    """Global cell numbers (1, 2, ...) for the members of flagged networks, network by network."""
+    fused_rows = [(a, b, min(300.0, -math.log10(max(p, 1e-300)))) for a, b, p in sig_rows]
+    out, next_cell = {}, 1
+    for g in sorted(flagged):
+        local = cells.cells_of(case.engine, members[g], fused_rows, seed=seed)
+        for acc, c in local.items():
+            out[acc] = next_cell + c
+        next_cell += max(local.values()) + 1
+    return out
+
+
+def _cluster_table(part, tests, flagged, cell_of) -> pa.Table:
+    accs, cids = part.column("account_id").to_pylist(), part.column("cluster").to_pylist()
+    status = ["flagged" if c in flagged else ("weak" if c in tests else "small") for c in cids]
+    return pa.table({
+        "account_id": pa.array(accs, pa.string()), "cluster": pa.array(cids, pa.int64()),
+        "cluster_size": part.column("cluster_size"),
+        "is_candidate": pa.array([s == "flagged" for s in status], pa.bool_()),
+        "network": pa.array(cids, pa.int64()),
+        "cell": pa.array([cell_of.get(a) for a in accs], pa.int64()),
+        "group_p": pa.array([tests[c]["p"] if c in tests else None for c in cids], pa.float64()),
+        "group_q": pa.array([tests[c]["q"] if c in tests else None for c in cids], pa.float64()),
+        "status": pa.array(status, pa.string())})
+
+
+def _group_table(members, tests, flagged) -> pa.Table:
+    gs = sorted(tests)
+    return pa.table({
+        "cluster": pa.array(gs, pa.int64()), "size": pa.array([len(members[g]) for g in gs], pa.int64()),
+        "links": pa.array([tests[g]["links"] for g in gs], pa.int64()),
+        "strength": pa.array([tests[g]["strength"] for g in gs], pa.float64()),
+        "expected_false_links": pa.array([tests[g]["mu"] for g in gs], pa.float64()),
+        "group_p": pa.array([tests[g]["p"] for g in gs], pa.float64()),
+        "group_q": pa.array([tests[g]["q"] for g in gs], pa.float64()),
+        "status": pa.array(["flagged" if g in flagged else "weak" for g in gs], pa.string())})
 
 
 def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=None, min_weights=None,

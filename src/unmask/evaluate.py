@@ -31,6 +31,11 @@ def auc(scores, positive) -> float:
     return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
+def _finite(x):
+    """NaN (undefined, e.g. the AUC of a world without operations) as None, which JSON writes as null."""
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x
+
+
 def _comb2(x):
     return x * (x - 1) / 2.0
 
@@ -52,13 +57,51 @@ def ari_nmi(a, b) -> tuple[float, float]:
     return float(ari), float(nmi)
 
 
+def _entropy(counts) -> float:
+    n = sum(counts)
+    return -sum(c / n * math.log(c / n) for c in counts if c) if n else 0.0
+
+
+def agreement(truth, pred) -> dict:
+    """Homogeneity (each predicted group holds one true class), completeness (each class sits in one
+    group) and their harmonic mean, NMI with the arithmetic normalisation (the V-measure)."""
+    n = len(truth)
+    if n == 0:
+        return {"homogeneity": None, "completeness": None, "nmi": None, "accounts": 0}
+    cont = Counter(zip(truth, pred))
+    ct, cp = Counter(truth), Counter(pred)
+    mi = sum(v / n * math.log(v * n / (ct[i] * cp[j])) for (i, j), v in cont.items())
+    ht, hp = _entropy(ct.values()), _entropy(cp.values())
+    hom = mi / ht if ht > 0 else 1.0
+    com = mi / hp if hp > 0 else 1.0
+    nmi = 2 * hom * com / (hom + com) if hom + com > 0 else 0.0
+    return {"homogeneity": float(hom), "completeness": float(com), "nmi": float(nmi), "accounts": n}
+
+
+def group_precision(rows, labels) -> list:
+    """Per flagged network: its size, its majority label and the share of non-organic accounts."""
+    by = {}
+    for r in rows:
+        if r["flagged"]:
+            by.setdefault(r["cluster"], []).append(labels[r["account_id"]])
+    out = []
+    for cid in sorted(by):
+        labs = Counter(by[cid])
+        top, top_n = min(labs.items(), key=lambda x: (-x[1], x[0]))
+        out.append({"cluster": cid, "size": len(by[cid]), "majority": top, "majority_share": top_n / len(by[cid]),
+                    "precision": sum(v for k, v in labs.items() if k != "organic") / len(by[cid])})
+    return out
+
+
 def evaluate(case, labels_path, min_posts: int = 0) -> dict:
     """Metrics for accounts in both the case and the labels (with at least ``min_posts`` posts)."""
     labels = read_labels(labels_path)
     rows = case.engine.query("""
         SELECT a.account_id, coalesce(s.score, 0) AS score, coalesce(s.flagged, false) AS flagged, s.cluster,
+               c.cell, c.status,
                (SELECT count(*) FROM posts p WHERE p.account_id = a.account_id) AS n_posts
-        FROM accounts a LEFT JOIN account_scores s USING (account_id) ORDER BY a.account_id""").to_pylist()
+        FROM accounts a LEFT JOIN account_scores s USING (account_id) LEFT JOIN clusters c USING (account_id)
+        ORDER BY a.account_id""").to_pylist()
     rows = [r for r in rows if r["account_id"] in labels and r["n_posts"] >= min_posts]
     if not rows:
         raise InputError("no labelled account is in the case", file=str(labels_path))
@@ -77,9 +120,17 @@ def evaluate(case, labels_path, min_posts: int = 0) -> dict:
     for op in sorted({labels[r["account_id"]] for r in rows} - {"organic"}):
         m = np.array([labels[r["account_id"]] == op for r in rows])
         per_op[op] = float((m & flag).sum() / m.sum())
+    flagged_rows = [r for r in rows if r["flagged"]]
+    truth_f = [labels[r["account_id"]] for r in flagged_rows]
+    groups = group_precision(rows, labels)
     return {
+        "network": agreement(truth_f, [r["cluster"] for r in flagged_rows]),
+        "cell": agreement(truth_f, [r["cell"] for r in flagged_rows]),
+        "flagged_groups": len(groups), "group_precision": groups,
+        "weak_groups": len({r["cluster"] for r in rows if r["status"] == "weak"}),
+        "coverage": float(flag.mean()),
         "precision": precision, "recall": recall, "f1": f1,
-        "organic_fpr": fp / max(1, int((~y).sum())), "auc": auc([r["score"] for r in rows], y),
+        "organic_fpr": fp / max(1, int((~y).sum())), "auc": _finite(auc([r["score"] for r in rows], y)),
         "ari": ari, "nmi": nmi, "per_operation": per_op, "n_accounts": len(rows),
         "n_operation_accounts": int(y.sum()), "flagged": int(flag.sum()), "min_posts": min_posts,
     }

@@ -16,13 +16,20 @@ FORMATS = ("gexf", "graphml", "csv", "parquet", "io-archive")
 
 
 def accounts_table(case) -> pa.Table:
-    """Accounts with scores, clusters and the persona and state-media columns."""
+    """Accounts with scores, clusters and the persona and state-media columns.
+
+    ``cluster`` is the account's community in the fused significant graph, whatever its size or
+    status; ``network`` is the same number, ``cell`` the content group inside a flagged network
+    (empty elsewhere), ``group_status`` ``flagged``/``weak``/``small`` and ``group_p`` the network's
+    group-level p-value. ``flagged`` is true for members of flagged networks only."""
     return case.engine.query("""
-        SELECT a.*, s.score, s.significant_links, s.cluster, coalesce(s.flagged, false) AS flagged, s.rationale,
+        SELECT a.*, s.score, s.significant_links, s.cluster, c.network, c.cell, c.status AS group_status,
+               c.group_p, coalesce(s.flagged, false) AS flagged, s.rationale,
                p.behaviour_utc_offset, p.behaviour_tz_confidence, p.claimed_utc_offset, p.behaviour_zone,
                p.claimed_place, coalesce(f.persona_flags, '') AS persona_flags,
                coalesce(f.persona_flag, false) AS persona_flag, coalesce(m.state_media_share, 0.0) AS state_media_share
-        FROM accounts a LEFT JOIN account_scores s USING (account_id) LEFT JOIN personas p USING (account_id)
+        FROM accounts a LEFT JOIN account_scores s USING (account_id) LEFT JOIN clusters c USING (account_id)
+        LEFT JOIN personas p USING (account_id)
         LEFT JOIN persona_flags f USING (account_id) LEFT JOIN state_media_shares m USING (account_id)
         ORDER BY a.account_id""")
 
@@ -41,7 +48,7 @@ def _graph(case):
     return nodes, edges, per_trace, traces
 
 
-NODE_ATTRS = [("handle", "string"), ("cluster", "long"), ("score", "double"), ("flagged", "boolean"),
+NODE_ATTRS = [("handle", "string"), ("cluster", "long"), ("cell", "long"), ("group_status", "string"), ("score", "double"), ("flagged", "boolean"),
               ("persona_flags", "string"), ("behaviour_utc_offset", "double"), ("state_media_share", "double")]
 
 
@@ -106,9 +113,13 @@ def write_tables(case, path: Path, fmt: str):
     tables = {"posts": case.table("posts"), "accounts": accounts_table(case), "edges": case.table("edges"),
               "clusters": case.engine.query("SELECT * FROM operations ORDER BY rank") if case.has_table("operations")
               else case.table("clusters"),
-              "cluster_members": case.table("clusters")}
+              "cluster_members": case.table("clusters"),
+              "groups": case.table("groups") if case.has_table("groups") else None,
+              "cells": case.table("cells") if case.has_table("cells") else None}
     written = []
     for name, table in tables.items():
+        if table is None:
+            continue
         if fmt == "parquet":
             pq.write_table(table, path / f"{name}.parquet")
             written.append(path / f"{name}.parquet")

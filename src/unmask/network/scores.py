@@ -16,6 +16,14 @@ def _entropy(counter: Counter) -> float:
     return h / math.log(len(counter))
 
 
+OPERATIONS = pa.schema([
+    ("cluster", pa.int64()), ("size", pa.int64()), ("posts", pa.int64()), ("links", pa.int64()),
+    ("strength", pa.float64()), ("density", pa.float64()), ("fast_share", pa.float64()),
+    ("duplication", pa.float64()), ("client_diversity", pa.float64()), ("top_client", pa.string()),
+    ("top_client_share", pa.float64()), ("created_span_days", pa.int64()), ("traces", pa.string()),
+    ("score", pa.float64()), ("rationale", pa.string()), ("rank", pa.int64())])
+
+
 def cluster_scores(case, alpha: float, fast_seconds: float = 10.0) -> pa.Table:
     """Per candidate cluster: strength, density, fast share, duplication, clients, ages, rationale."""
     eng = case.engine
@@ -71,7 +79,7 @@ def cluster_scores(case, alpha: float, fast_seconds: float = 10.0) -> pa.Table:
     out.sort(key=lambda x: (-x["score"], x["cluster"]))
     for rank, rec in enumerate(out, start=1):
         rec["rank"] = rank
-    return pa.Table.from_pylist(out) if out else pa.table({"cluster": pa.array([], pa.int64())})
+    return pa.Table.from_pylist(out, schema=OPERATIONS) if out else OPERATIONS.empty_table()
 
 
 def _rationale(r) -> str:
@@ -135,4 +143,23 @@ def add_check_scores(case) -> None:
             notes.append(f"{op['state_media_share']:.0%} of links go to state media")
         if notes:
             op["rationale"] = op["rationale"] + "; " + "; ".join(notes)
-    case.write_table("operations", pa.Table.from_pylist(ops))
+    schema = case.table("operations").schema
+    for name in ("persona_share", "state_media_share"):
+        if name not in schema.names:
+            schema = schema.append(pa.field(name, pa.float64()))
+    case.write_table("operations", pa.Table.from_pylist(ops, schema=schema))
+
+
+def cell_summary(case) -> pa.Table:
+    """Per cell: its network, size, and the objects its members co-act on most (what tells cells apart)."""
+    return case.engine.query("""
+        WITH c AS (SELECT account_id, network, cell FROM clusters WHERE cell IS NOT NULL),
+        ev AS (SELECT c1.cell, e.trace, e.object, count(*) AS n FROM edge_evidence e
+               JOIN c c1 ON c1.account_id = e.account_a JOIN c c2 ON c2.account_id = e.account_b
+               WHERE c1.cell = c2.cell GROUP BY ALL),
+        ranked AS (SELECT *, row_number() OVER (PARTITION BY cell ORDER BY n DESC, trace, object) AS rn FROM ev),
+        top AS (SELECT cell, string_agg(trace || ': ' || left(object, 80) || ' (' || CAST(n AS VARCHAR) || ')', ' | '
+                                        ORDER BY rn) AS top_objects
+                FROM ranked WHERE rn <= 5 GROUP BY cell)
+        SELECT c.cell, any_value(c.network) AS network, count(*) AS size, any_value(t.top_objects) AS top_objects
+        FROM c LEFT JOIN top t USING (cell) GROUP BY c.cell ORDER BY c.cell""")

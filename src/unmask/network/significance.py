@@ -1,12 +1,12 @@
 """How surprising is each link? A null model per trace, then Benjamini-Hochberg across links.
 
-Volume null (degree-corrected configuration model of the co-action graph): the ``C``
-co-actions observed between different accounts (hot objects included, before any cap) are
-spread over account pairs in proportion to the product of their volumes ``k`` (actions in the
-trace). With ``M = sum k``, pair (a, b) expects ``lambda = C * k_a * k_b / ((M^2 - sum k^2) / 2)``
-co-actions, and the edge's p-value is the Poisson tail ``P(X >= weight)``. Viral posts and
-other crowd objects raise ``C``, and so the bar for everyone; busy accounts raise their own
-``lambda``. An account repeating itself (a bot's template) does not raise anyone's bar.
+Popularity null: an account b's random action lands on object o with probability n_o / M and falls
+within the window of a given action there with probability about 2 W_o / (n_o (n_o - 1)) (W_o:
+within-window action pairs on o, before any cap). Given the objects account a chose, b is expected
+to co-act ``k_b * reach_a / M`` times with a (``reach_a = sum over a's actions of 2 W_o / (n_o - 1)``,
+computed in the engine); the larger of the two directions is used. Crowded, bunched objects (a
+viral cascade) earn a pair little; rare ones earn much. Only pairs that co-acted are tested, so
+the p-value is ``P(X >= weight | X >= 1)``.
 
 Rhythm null (traces whose objects recur day after day: text, hashtags, domains, mentions,
 synchronized posting): each account's timeline is shifted by whole weeks, keeping its daily and
@@ -36,21 +36,40 @@ def trace_pvalues(result) -> pa.Table:
                       result.account_actions.column("k").to_pylist()))
     k = np.array(list(counts.values()), float)
     M = max(k.sum(), 2.0)
-    C = max(int(result.stats["cross_pairs"]) + int(result.stats["pairs_skipped_hot"]), 1)
-    rate = C / max((M * M - (k * k).sum()) / 2.0, 1.0)
-    ka = np.array([counts.get(a, 1) for a in edges.column("account_a").to_pylist()], float)
-    kb = np.array([counts.get(b, 1) for b in edges.column("account_b").to_pylist()], float)
-    lam = ka * kb * rate
+    names_a, names_b = edges.column("account_a").to_pylist(), edges.column("account_b").to_pylist()
+    ka = np.array([counts.get(a, 1) for a in names_a], float)
+    kb = np.array([counts.get(b, 1) for b in names_b], float)
+    if result.account_reach is not None:
+        reach = dict(zip(result.account_reach.column("account_id").to_pylist(),
+                         result.account_reach.column("reach").to_pylist()))
+        ra = np.array([reach.get(a, 0.0) for a in names_a], float)
+        rb = np.array([reach.get(b, 0.0) for b in names_b], float)
+        lam = np.maximum(kb * ra, ka * rb) / M
+    else:  # a trace without per-object window counts: the global configuration null
+        C = max(int(result.stats["cross_pairs"]) + int(result.stats["pairs_skipped_hot"]), 1)
+        lam = ka * kb * C / max((M * M - (k * k).sum()) / 2.0, 1.0)
     w = edges.column("weight").to_numpy().astype(float)
-    p = poisson.sf(w - 1, lam)
+    p = tail_given_seen(w, lam)
     shuffles = (result.stats.get("rhythm_null") or {}).get("shuffles", 0)
     if result.rhythm_expected is not None and shuffles:
         lam_r = (np.nan_to_num(np.asarray(result.rhythm_expected, float), nan=np.inf) * shuffles + 0.5) / shuffles
-        p = np.maximum(p, poisson.sf(w - 1, lam_r))
+        p = np.maximum(p, tail_given_seen(w, lam_r))
     else:
         lam_r = np.full(len(w), np.nan)
     return (edges.append_column("expected", pa.array(lam)).append_column("expected_rhythm", pa.array(lam_r))
             .append_column("p_value", pa.array(p)))
+
+
+def tail_given_seen(w, lam) -> np.ndarray:
+    """``P(X >= w | X >= 1)`` for ``X ~ Poisson(lam)``: the p-value of a pair that is tested because it
+    co-acted at least once (only such pairs are candidates, and BH counts only them), so that the
+    p-values of candidate pairs are uniform (or conservative) under the null."""
+    lam = np.asarray(lam, float)
+    w = np.asarray(w, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_p = poisson.logsf(w - 1, lam) - np.log(-np.expm1(-lam))
+    p = np.exp(np.minimum(log_p, 0.0))
+    return np.where(np.isfinite(lam) & (lam > 0), np.where(np.isnan(p), 1.0, p), np.where(lam > 0, 1.0, 0.0))
 
 
 def bh(p: np.ndarray, m: int | None = None) -> np.ndarray:

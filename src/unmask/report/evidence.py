@@ -18,8 +18,13 @@ def collect(case, max_operations: int = 50) -> dict:
         "counts": q("""SELECT (SELECT count(*) FROM posts) AS posts, (SELECT count(*) FROM accounts) AS accounts,
                        (SELECT min(created_at) FROM posts) AS first, (SELECT max(created_at) FROM posts) AS last""")[0],
         "detect": case.get_meta("detect", {}), "analyse": case.get_meta("analyse", {}),
-        "operations": [],
+        "operations": [], "weak_groups": [],
     }
+    if case.has_table("groups"):
+        data["weak_groups"] = q("""SELECT g.*, (SELECT string_agg(account_id, ', ' ORDER BY account_id) FROM (
+                                       SELECT account_id FROM clusters c WHERE c.cluster = g.cluster
+                                       ORDER BY account_id LIMIT 12)) AS sample
+                                   FROM groups g WHERE status = 'weak' ORDER BY group_p, cluster LIMIT 100""")
     if not case.has_table("operations") or "size" not in [
             r["column_name"] for r in q("DESCRIBE SELECT * FROM operations")]:
         return data
@@ -87,7 +92,18 @@ def _operation(case, q, op) -> dict:
                    "trace": e["traces"].split(":")[0]} for e in links
                   if e["account_a"] in keep and e["account_b"] in keep],
     }
-    return {"op": op, "members": members, "graph": graph, "hours": hours, "zone": zone, "rhythm": rhythm,
+    cells = []
+    if case.has_table("cells"):
+        zone_sql = ("(SELECT string_agg(z, ', ' ORDER BY n DESC, z) FROM (SELECT p.behaviour_zone AS z, count(*) AS n "
+                    "FROM clusters c2 JOIN personas p USING (account_id) WHERE c2.cell = x.cell "
+                    "AND p.behaviour_zone IS NOT NULL GROUP BY ALL ORDER BY n DESC, z LIMIT 3))"
+                    if case.has_table("personas") else "NULL")
+        cells = q(f"""SELECT x.cell, x.size, x.top_objects, {zone_sql} AS zones,
+                             (SELECT string_agg(coalesce(a.handle, a.account_id), ', ' ORDER BY a.account_id) FROM (
+                                 SELECT account_id FROM clusters c3 WHERE c3.cell = x.cell ORDER BY account_id LIMIT 8) m
+                              JOIN accounts a USING (account_id)) AS sample
+                      FROM cells x WHERE x.network = ? ORDER BY x.size DESC, x.cell""", cid)
+    return {"op": op, "members": members, "cells": cells, "graph": graph, "hours": hours, "zone": zone, "rhythm": rhythm,
             "local_hours": local_hours,
             "days": days, "samples": samples, "proxies": proxies,
             "objects": objects, "domains": domains, "checks": checks}

@@ -57,6 +57,7 @@ class TraceResult:
     stats: dict
     account_actions: pa.Table  # account_id, trace, k: actions per account, for the null model
     rhythm_expected: list | None = None  # expected weight per edge under the rhythm null
+    account_reach: pa.Table | None = None  # account_id, reach: the popularity null's per-account term
 
     def evidence_batches(self, rows: int = 500_000):
         """The evidence as Arrow tables of up to ``rows`` rows (account_a, account_b, trace, object,
@@ -265,6 +266,7 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
                sum(CASE WHEN n_within > {K} THEN n_within - {K} ELSE 0 END) AS pairs_skipped_hot,
                sum(CASE WHEN n_within > {K} THEN 1 ELSE 0 END) AS actions_capped
         FROM _reach_{key}""").to_pylist()[0]
+    reach = _account_reach(engine, key)
     engine.drop(f"_reach_{key}")
     stats = {k: int(v or 0) for k, v in stats.items()}
     stats.update(actions=int(pa.compute.sum(counts.column("k")).as_py() or 0), objects=objects,
@@ -301,7 +303,29 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     edges = _edge_table(engine, name, key, min_weight)
     engine.drop(f"_edges_{key}")
     engine.drop(f"_repeats_{key}")
-    return TraceResult(name, edges, key, engine, stats, counts)
+    return TraceResult(name, edges, key, engine, stats, counts, account_reach=reach)
+
+
+def _account_reach(engine, key) -> pa.Table:
+    """Per account, the popularity null's term ``reach = sum over its actions of 2 W_o / (n_o - 1)``.
+
+    ``n_o`` is the number of actions on the action's object and ``W_o`` the number of pairs of
+    them within the window (counted before the hot-object cap). A random action of another
+    account lands on object ``o`` with probability ``n_o / M`` and then falls within the window of
+    a given action there with probability about ``2 W_o / (n_o (n_o - 1))``, so an account ``b``
+    with ``k_b`` actions is expected to co-act ``k_b * reach_a / M`` times with ``a``'s actions:
+    crowded, bunched objects (a viral cascade) earn a pair little, rare or spread-out ones much.
+    Summed in fixed point so the value does not depend on the order of parallel additions.
+    """
+    engine.create_table(f"_objw_{key}", f"""
+        SELECT oid, sum(n_within) AS w, count(*) AS n FROM _reach_{key} GROUP BY oid""")
+    reach = engine.query(f"""
+        SELECT d.account_id,
+               CAST(sum(CAST(2.0 * o.w / (o.n - 1) AS DECIMAL(18, 6))) AS DOUBLE) AS reach
+        FROM _reach_{key} r JOIN _objw_{key} o ON o.oid = r.oid JOIN _accd_{key} d ON d.acc = r.acc
+        WHERE o.n > 1 GROUP BY d.account_id ORDER BY d.account_id""")
+    engine.drop(f"_objw_{key}")
+    return reach
 
 
 def _edge_table(engine, name, key, min_weight) -> pa.Table:
