@@ -35,7 +35,7 @@ WORLDS = {
 def one(out: Path, cfg: SimConfig):
     t0 = time.perf_counter()
     files, labels = write(simulate(cfg), out / "data")
-    res = api.run(files, out, seed=cfg.seed, report=False)
+    res = api.run(files, out, seed=cfg.seed, report=False, overwrite=True)
     with Case(out / "case.duckdb", read_only=True) as case:
         ev = evaluate(case, labels)
         ev10 = evaluate(case, labels, min_posts=10)

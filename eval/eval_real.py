@@ -20,7 +20,7 @@ from unmask.store import Case
 
 
 def run(name, inputs, out, **kw):
-    res = api.run(inputs, out / name, report=True, **kw)
+    res = api.run(inputs, out / name, report=True, overwrite=True, **kw)
     return res
 
 

@@ -19,7 +19,7 @@ from unmask.store import Case
 
 def one(out: Path, cfg: SimConfig):
     files, labels = write(simulate(cfg), out / "data")
-    res = api.run(files, out, seed=cfg.seed, report=False)
+    res = api.run(files, out, seed=cfg.seed, report=False, overwrite=True)
     with Case(out / "case.duckdb", read_only=True) as case:
         return {"all": evaluate(case, labels), "min10": evaluate(case, labels, min_posts=10),
                 "seconds": res["seconds"]}

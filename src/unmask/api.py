@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -164,30 +165,83 @@ def _group_table(members, tests, flagged) -> pa.Table:
         "status": pa.array(["flagged" if g in flagged else "weak" for g in gs], pa.string())})
 
 
+STEPS = ("ingest", "detect", "analyse", "checks")
+
+
+def finished_steps(case: Case) -> list:
+    """The pipeline steps this case has finished (each records itself when it commits)."""
+    return list(case.get_meta("steps", []))
+
+
+def _finish_step(case: Case, step: str) -> None:
+    done = [s for s in finished_steps(case) if s != step]
+    # A step invalidates the steps after it: they ran on what it replaced.
+    keep = [s for s in done if STEPS.index(s) < STEPS.index(step)]
+    case.set_meta("steps", keep + [step])
+
+
+@contextmanager
+def step(case: Case, name: str):
+    """One pipeline step as one transaction that records itself in the case when it commits: an
+    interrupted step (Ctrl-C, a kill) leaves the case as the previous step left it."""
+    with case.transaction():
+        yield
+        _finish_step(case, name)
+
+
 def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=None, min_weights=None,
-        engine="duckdb", alpha=0.05, resolution=1.0, seed=0, min_cluster=5, report=True, progress=None) -> dict:
-    """The whole pipeline into ``out``: ``case.duckdb`` and ``report.html``."""
+        engine="duckdb", alpha=0.05, resolution=1.0, seed=0, min_cluster=5, report=True, progress=None,
+        overwrite=False, resume=False, time_mode="auto") -> dict:
+    """The whole pipeline into ``out``: ``case.duckdb`` and ``report.html``.
+
+    Each step (ingest, detect, analyse, checks) runs in one transaction and records itself in the
+    case when it commits, so an interrupted run leaves the case as the last finished step left it.
+    An existing case is refused unless ``overwrite`` (start again) or ``resume`` (continue after the
+    last finished step) is given.
+    """
+    from unmask.errors import UnmaskError
+
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     case_path = out / "case.duckdb"
-    for stale in (case_path, out / "case.duckdb.wal"):
-        stale.unlink(missing_ok=True)
+    if case_path.exists() and not (overwrite or resume):
+        raise UnmaskError(f"{case_path} already holds a case; pass --overwrite to replace it, or --resume to "
+                          "continue it from its last finished step")
+    out.mkdir(parents=True, exist_ok=True)
+    if overwrite and not resume:
+        for stale in (case_path, out / "case.duckdb.wal"):
+            stale.unlink(missing_ok=True)
     timings = {}
     with Case(case_path) as case:
+        done = finished_steps(case) if resume else []
+        result = {"case": str(case_path), "resumed_after": done[-1] if done else None}
         t0 = time.perf_counter()
-        loaded = ingest(case, inputs, fmt=fmt, mapping=mapping, const=const)
-        timings["ingest"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        det = detect(case, traces=traces, windows=windows, min_weights=min_weights, engine=engine, seed=seed,
-                     progress=progress)
-        timings["detect"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        ana = analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster)
-        timings["analyse"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        run_checks(case)
-        timings["checks"] = time.perf_counter() - t0
-        result = {"case": str(case_path), "ingest": [r.as_dict() for r in loaded], "detect": det, "analyse": ana}
+        if "ingest" not in done:
+            loaded = ingest(case, inputs, fmt=fmt, mapping=mapping, const=const, time_mode=time_mode)
+            _finish_step(case, "ingest")
+            result["ingest"] = [r.as_dict() for r in loaded]
+            timings["ingest"] = time.perf_counter() - t0
+        if "detect" not in done:
+            t0 = time.perf_counter()
+            with step(case, "detect"):
+                result["detect"] = detect(case, traces=traces, windows=windows, min_weights=min_weights,
+                                          engine=engine, seed=seed, progress=progress)
+            timings["detect"] = time.perf_counter() - t0
+            done = [s for s in done if s in ("ingest",)]
+        if "analyse" not in done:
+            t0 = time.perf_counter()
+            with step(case, "analyse"):
+                result["analyse"] = analyse(case, alpha=alpha, resolution=resolution, seed=seed,
+                                            min_cluster=min_cluster)
+            timings["analyse"] = time.perf_counter() - t0
+            done = [s for s in done if s in ("ingest", "detect")]
+        else:
+            result["analyse"] = case.get_meta("analyse")
+        if "checks" not in done:
+            t0 = time.perf_counter()
+            with step(case, "checks"):
+                run_checks(case)
+            timings["checks"] = time.perf_counter() - t0
+        result.setdefault("detect", case.get_meta("detect"))
         if report:
             from unmask.report.html import write_report
 
@@ -215,7 +269,7 @@ def demo(out="unmask-demo", posts=20000, seed=7, progress=None) -> dict:
     out = Path(out)
     data_dir = out / "data"
     files, labels = write(simulate(SimConfig(posts=posts, seed=seed)), data_dir)
-    result = run(files, out, seed=seed, progress=progress)
+    result = run(files, out, seed=seed, progress=progress, overwrite=True)
     with Case(out / "case.duckdb") as case:
         result["evaluation"] = evaluate(case, labels)
     (out / "evaluation.json").write_text(json.dumps(result["evaluation"], indent=2, sort_keys=True))

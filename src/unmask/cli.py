@@ -58,10 +58,16 @@ class _Stage:
             self.p.__exit__(*exc)
 
 
-def main():
+def main(argv=None):
+    """The CLI's one boundary: library errors become one ``error:`` line and an exit status, never a
+    traceback (set UNMASK_DEBUG=1 to see one for an unexpected error)."""
+    import os
+
     try:
-        cli(standalone_mode=False)
-    except click.exceptions.Abort:
+        cli(args=argv, standalone_mode=False)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("interrupted: the case is as its last finished step left it (unmask run --resume continues)",
+                   err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -69,6 +75,30 @@ def main():
     except UnmaskError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except (OSError, MemoryError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # the last resort: an unexpected error is reported in one line
+        if os.environ.get("UNMASK_DEBUG"):
+            raise
+        click.echo(f"error: unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+                   "(this is a bug in unmask; rerun with UNMASK_DEBUG=1 and report the traceback)", err=True)
+        sys.exit(1)
+
+
+def _json(obj) -> str:
+    """Strict JSON: NaN and infinities (undefined metrics) are written as null."""
+    import math
+
+    def clean(x):
+        if isinstance(x, float) and not math.isfinite(x):
+            return None
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        return x
+    return json.dumps(clean(obj), sort_keys=True, default=str, allow_nan=False)
 
 
 @click.group()
@@ -102,8 +132,8 @@ def ingest(inputs, case_path, fmt, maps, consts, mapping, time_mode, list_delimi
     total = {k: sum(getattr(r, k) for r in results) for k in ("rows_read", "rows_loaded", "rows_rejected")}
     rejects = [x for r in results for x in r.rejects][:20]
     if as_json:
-        click.echo(json.dumps({**total, "rejects": rejects, "case": str(case_path),
-                               "files": [r.as_dict() for r in results]}, default=str))
+        click.echo(_json({**total, "rejects": rejects, "case": str(case_path),
+                          "files": [r.as_dict() for r in results]}))
     else:
         for r in results:
             if r.mapping:
@@ -175,12 +205,16 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, alpha
     from unmask import api
     from unmask.store import Case
 
-    with Case(case_path) as case, _Stage(quiet) as step:
-        det = api.detect(case, traces=traces.split(",") if traces else None,
-                         windows=_pairs(windows, "--window", _seconds), min_weights=_pairs(min_weights, "--min-weight", int),
-                         engine=engine, max_neighbors=max_neighbors, progress=step)
-        ana = api.analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster)
-        api.run_checks(case)
+    with Case(case_path) as case, _Stage(quiet) as stage:
+        with api.step(case, "detect"):
+            det = api.detect(case, traces=traces.split(",") if traces else None,
+                             windows=_pairs(windows, "--window", _seconds),
+                             min_weights=_pairs(min_weights, "--min-weight", int),
+                             engine=engine, max_neighbors=max_neighbors, progress=stage)
+        with api.step(case, "analyse"):
+            ana = api.analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster)
+        with api.step(case, "checks"):
+            api.run_checks(case)
     for name, s in det["stats"].items():
         out.print(f"{name}: {s['candidate_pairs']:,} co-acting pairs, {det['seconds'][name]} s", highlight=False)
     out.print(f"{ana['significant_links']:,} significant links (FDR {alpha}, ~{ana['expected_false_links']:.1f} "
@@ -196,6 +230,8 @@ def edges(case_path, trace, top):
     from unmask.store import Case
 
     with Case(case_path, read_only=True) as case:
+        if not case.has_table("edges"):
+            raise UnmaskError(f"{case_path} has no edges yet: run 'unmask detect --case {case_path}' first")
         rows = case.engine.query("""SELECT * FROM edges WHERE trace = ? ORDER BY p_value, weight DESC, account_a,
                                     account_b LIMIT ?""", [trace, top]).to_pylist()
         table = Table("account_a", "account_b", "weight", "expected", "p", "q", "evidence (object, Δt)")
@@ -217,15 +253,18 @@ def edges(case_path, trace, top):
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")
 @click.option("--alpha", type=float, default=0.05)
 @click.option("--seed", type=int, default=0)
+@click.option("--time-mode", type=click.Choice(["auto", "iso", "epoch_s", "epoch_ms", "excel"]), default="auto")
+@click.option("--overwrite", is_flag=True, help="replace a case already in OUT")
+@click.option("--resume", is_flag=True, help="continue the case in OUT from its last finished step")
 @click.option("--quiet", is_flag=True)
-def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, quiet):
+def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, time_mode, overwrite, resume, quiet):
     """Ingest, detect, test significance, cluster, check and report, into OUT."""
     from unmask import api
 
     m, c = _mapping(maps, consts, None)
     with _Stage(quiet) as step:
         result = api.run(inputs, out_dir, fmt=fmt, mapping=m, const=c, engine=engine, alpha=alpha, seed=seed,
-                         progress=step)
+                         progress=step, overwrite=overwrite, resume=resume, time_mode=time_mode)
     out.print(f"case: {result['case']}\nreport: {result.get('report')}", highlight=False)
 
 
@@ -261,7 +300,7 @@ def evaluate(case_path, labels, min_posts, as_json):
     with Case(case_path, read_only=True) as case:
         res = do_eval(case, labels, min_posts=min_posts)
     if as_json:
-        click.echo(json.dumps(res, sort_keys=True))
+        click.echo(_json(res))
     else:
         for k, v in res.items():
             out.print(f"{k}: {v}", highlight=False)

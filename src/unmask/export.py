@@ -178,6 +178,11 @@ def export(case, fmt: str, out) -> list:
     if fmt not in FORMATS:
         raise ParameterError(f"unknown export format {fmt!r}; choose from {FORMATS}")
     out = Path(out)
+    if not case.has_table("account_scores"):
+        from unmask.errors import UnmaskError
+
+        raise UnmaskError(f"{case.path} has not been analysed yet: run 'unmask detect --case {case.path}' before "
+                          "exporting")
     if fmt in ("gexf", "graphml"):
         out.parent.mkdir(parents=True, exist_ok=True)
         (write_gexf if fmt == "gexf" else write_graphml)(case, out)

@@ -77,9 +77,28 @@ def ingest(case, paths, fmt: str | None = None, mapping: dict | None = None, con
                 src = ADAPTERS[chosen](str(real), name, **kw)
                 src.sha256 = sha256_of(path if path.suffix.lower() != ".zip" else real)
                 results.append(load(case, src))
+                if chosen in ("csv", "jsonl", "parquet"):
+                    _note_missing_actions(case, results[-1])
                 if progress:
                     progress(results[-1])
     return results
+
+
+def _note_missing_actions(case, result) -> None:
+    """A mapped file that yields no retweets, replies or links says so: a user expects them."""
+    if not result.rows_loaded or not result.mapping:
+        return
+    row = case.engine.query("""SELECT count(*) FILTER (WHERE kind = 'retweet') AS retweets,
+                                      count(*) FILTER (WHERE kind = 'reply') AS replies,
+                                      count(*) FILTER (WHERE len(urls) > 0) AS links
+                               FROM posts WHERE source_file = ?""", [result.file]).to_pylist()[0]
+    missing = [k for k in ("retweets", "replies", "links") if not row[k]]
+    if missing:
+        advice = {"retweets": "--map ref_post_id=COLUMN (the retweeted post) or --map kind=COLUMN",
+                  "replies": "--map reply_to_post_id=COLUMN", "links": "--map urls=COLUMN"}
+        result.mapping.setdefault("notes", []).append(
+            f"no {', '.join(missing)} in this file as mapped, so the traces that need them will find nothing; "
+            f"if the file has them: {'; '.join(advice[m] for m in missing)}")
 
 
 __all__ = ["ingest", "sniff", "IngestResult", "ADAPTERS"]

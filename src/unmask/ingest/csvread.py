@@ -24,7 +24,14 @@ def read_header(path: str, delimiter: str = ",") -> list[str]:
         raise InputError(f"cannot read: {exc}", file=path) from exc
     if not header:
         raise InputError("empty file: no header row", file=path, row=0)
-    return [h.strip().lstrip(codecs.BOM_UTF8.decode()) for h in header]
+    names, seen = [], set()
+    for i, h in enumerate(header, start=1):
+        name = h.strip().lstrip(codecs.BOM_UTF8.decode()) or f"column{i}"  # a blank header cell gets a name
+        while name in seen:  # so does a repeated one
+            name = f"{name}_{i}"
+        seen.add(name)
+        names.append(name)
+    return names
 
 
 MAX_LINE = 16 * 1024 * 1024  # a longer row is rejected with a reason; DuckDB sizes its read buffers by this

@@ -30,8 +30,9 @@ def _reject_reason(time_mode: str) -> str:
         ("account_id IS NULL", "account_id", "missing account id"),
         ("time_raw IS NULL", "time", "missing time"),
         ("t_parsed IS NULL", "time", f"unparsable time (mode {time_mode})"),
-        ("t_parsed < TIMESTAMP '2000-01-01' OR t_parsed > now()::TIMESTAMP + INTERVAL 366 DAY",
-         "time", "time outside 2000-01-01 .. next year; check the time unit"),
+        *([] if time_mode in ("epoch_s", "epoch_ms") else [
+            ("t_parsed < TIMESTAMP '2000-01-01' OR t_parsed > now()::TIMESTAMP + INTERVAL 366 DAY",
+             "time", "time outside 2000-01-01 .. next year; check the time unit (or say it with --time-mode)")]),
         ("kind_norm IS NULL", "kind", "unknown post kind"),
         ("followers_raw IS NOT NULL AND try_cast(followers_raw AS DOUBLE) IS NULL", "followers",
          "follower count is not a number"),

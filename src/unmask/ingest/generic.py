@@ -20,8 +20,15 @@ FIELDS = {
     "reported_location": "reported_location", "profile_url": "profile_url",
     "account_created_at": "account_created_raw", "followers": "followers_raw",
     "following": "following_raw", "account_language": "account_language",
-    "is_retweet": None,
+    "is_retweet": None, "reply_to_post_id": None, "quoted_post_id": None,
 }
+# Entities found in the text when a file has no column for them (RE2 syntax, Unicode letters).
+TEXT_ENTITIES = {
+    "hashtags": r"(?:^|[^\p{L}\p{N}_&/#])[#＃]([\p{L}\p{M}\p{N}_]*[\p{L}\p{M}][\p{L}\p{M}\p{N}_]*)",
+    "mentions": r"(?:^|[^\p{L}\p{N}_@])[@＠]([A-Za-z0-9_]{1,30})",
+    "urls": r"(https?://[^\s<>\"'\x{201c}\x{201d}]+[^\s<>\"'.,;:!?)\]\x{201c}\x{201d}])",
+}
+RT_PREFIX = r"^RT @([A-Za-z0-9_]{1,30}):"
 HINTS = {
     "post_id": ["post_id", "tweet_id", "tweetid", "status_id", "content_id", "message_id", "id"],
     "account_id": ["account_id", "user_id", "userid", "author_id", "external_author_id"],
@@ -33,6 +40,9 @@ HINTS = {
     "is_retweet": ["is_retweet", "retweet"],
     "ref_post_id": ["ref_post_id", "retweet_tweetid", "retweet_id", "object_id", "referenced_id"],
     "ref_account_id": ["ref_account_id", "retweet_userid"],
+    "reply_to_post_id": ["reply_to_post_id", "in_reply_to_tweetid", "in_reply_to_status_id", "in_reply_to_id",
+                         "reply_to", "parent_id"],
+    "quoted_post_id": ["quoted_post_id", "quoted_tweet_tweetid", "quoted_status_id", "quoted_id", "quote_id"],
     "urls": ["urls", "url", "links", "url_id"],
     "hashtags": ["hashtags", "hashtag", "hashtag_id"],
     "mentions": ["mentions", "user_mentions"],
@@ -68,6 +78,24 @@ def auto_mapping(columns: list[str], given: dict) -> tuple[dict, list[str]]:
     return mapping, notes
 
 
+def inferred_notes(mapping: dict, const: dict) -> list[str]:
+    """What the generic adapter infers rather than reads, in words for the printed mapping."""
+    notes = []
+    if "kind" not in mapping and "kind" not in const and "is_retweet" not in mapping:
+        signs = [s for s, f in (("a reply_to_post_id makes a reply", "reply_to_post_id"),
+                                ("a quoted_post_id makes a quote", "quoted_post_id"),
+                                ("a ref_post_id makes a retweet", "ref_post_id")) if f in mapping]
+        notes.append("kind inferred: " + "; ".join(signs + ["an 'RT @user:' text prefix makes a retweet",
+                                                           "anything else is an original"]))
+    if "text" in mapping:
+        found = [f for f in LIST_FIELDS if f not in mapping]
+        if found:
+            notes.append(f"{', '.join(found)} extracted from the text (no column mapped)")
+        if "ref_account_id" not in mapping and "ref_account_id" not in const:
+            notes.append("ref_account_id taken from an 'RT @user:' text prefix where there is one")
+    return notes
+
+
 def _ident(col: str) -> str:
     return '"' + col.replace('"', '""') + '"'
 
@@ -83,6 +111,8 @@ def raw_sql(scan: str, mapping: dict, types: dict, const: dict, delimiter: str |
 
     def list_of(fld):
         if fld not in mapping:
+            if "text" in mapping:  # entities from the text (stated in the mapping's notes)
+                return f"regexp_extract_all(coalesce({text_of('text')}, ''), {X.q(TEXT_ENTITIES[fld])}, 1)"
             return "[]::VARCHAR[]"
         col = _ident(mapping[fld])
         if types.get(mapping[fld], "").endswith("[]"):
@@ -90,8 +120,21 @@ def raw_sql(scan: str, mapping: dict, types: dict, const: dict, delimiter: str |
         return X.auto_list(f"CAST({col} AS VARCHAR)", delimiter)
 
     kind = text_of("kind")
+    ref = text_of("ref_post_id")
+    reply, quoted = text_of("reply_to_post_id"), text_of("quoted_post_id")
+    has = lambda e: f"nullif(trim(coalesce({e}, '')), '') IS NOT NULL"  # noqa: E731
+    rt_prefix = f"regexp_matches(coalesce({text_of('text')}, ''), {X.q(RT_PREFIX)})" if "text" in mapping else "false"
+    if "kind" not in mapping and "kind" not in const:
+        # Inferred kind (stated in the mapping's notes): a reply or quote column says so; a reference
+        # to another post with no other sign, or an 'RT @user:' prefix, makes a retweet.
+        kind = ("CASE " + (f"WHEN {has(reply)} THEN 'reply' " if "reply_to_post_id" in mapping else "")
+                + (f"WHEN {has(quoted)} THEN 'quote' " if "quoted_post_id" in mapping else "")
+                + (f"WHEN {has(ref)} THEN 'retweet' " if "ref_post_id" in mapping else "")
+                + f"WHEN {rt_prefix} THEN 'retweet' ELSE 'original' END")
     if "is_retweet" in mapping:
         kind = f"CASE WHEN {X.boolean(text_of('is_retweet'))} THEN 'retweet' ELSE coalesce({kind}, 'original') END"
+    if "reply_to_post_id" in mapping or "quoted_post_id" in mapping:
+        ref = f"coalesce(nullif(trim({ref}), ''), nullif(trim({reply}), ''), nullif(trim({quoted}), ''))"
     if "post_id" in mapping:  # rows that repeat a post (one row per object) merge their lists
         part = f"OVER (PARTITION BY {_ident(mapping['post_id'])})"
         lists = {f: f"CASE WHEN count(*) {part} > 1 THEN list_sort(list_distinct(flatten(list({list_of(f)}) {part}))) "
@@ -100,6 +143,9 @@ def raw_sql(scan: str, mapping: dict, types: dict, const: dict, delimiter: str |
         lists = {f: list_of(f) for f in LIST_FIELDS}
     cols = {raw: text_of(fld) for fld, raw in FIELDS.items() if raw and fld not in LIST_FIELDS}
     cols["kind_raw"] = kind
+    cols["ref_post_id"] = ref
+    if "ref_account_id" not in mapping and "ref_account_id" not in const and "text" in mapping:
+        cols["ref_account_id"] = f"nullif(regexp_extract(coalesce({text_of('text')}, ''), {X.q(RT_PREFIX)}, 1), '')"
     cols["platform"] = text_of("platform") if ("platform" in mapping or "platform" in const) else "'generic'"
     select = ", ".join(f"{expr} AS {raw}" for raw, expr in cols.items())
     show = ", ".join(_ident(c) for c in list(mapping.values())[:4])
@@ -157,6 +203,11 @@ def source(path: str, mapping: dict | None = None, const: dict | None = None, fm
             types = _types(eng, scan)
         else:
             table, rejects = _jsonl_table(path)
+            if "_empty" in table.column_names:
+                first = rejects[0] if rejects else {}
+                raise InputError("no JSON object could be read: the file is empty, truncated or not JSON Lines"
+                                 + (f" (first bad line: {first.get('reason', '')})" if first else ""),
+                                 file=name, row=first.get("row", 0))
             eng.register("_jsonl", table)
             scan, src.parser_rejects = "_jsonl", rejects
             types = _types(eng, scan)
@@ -170,6 +221,7 @@ def source(path: str, mapping: dict | None = None, const: dict | None = None, fm
             if required not in full and required not in const:
                 raise InputError(f"no column for {required}; pass --map {required}=COLUMN "
                                  f"(columns: {columns[:30]})", file=name, column=required)
+        notes += inferred_notes(full, const)
         src.mapping = {"columns": full, "const": const, "notes": notes, "time_mode": time_mode}
         eng.create_table("_raw", raw_sql(scan, full, types, const, delimiter))
         if fmt == "csv":

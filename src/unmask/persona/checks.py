@@ -33,6 +33,14 @@ def _offset(zone, when_ms):
         .total_seconds() / 3600.0
 
 
+PERSONAS = pa.schema([
+    ("account_id", pa.string()), ("behaviour_zone", pa.string()), ("behaviour_utc_offset", pa.float64()),
+    ("behaviour_tz_confidence", pa.float64()), ("template", pa.string()), ("off_days", pa.string()),
+    ("lunch_pause", pa.bool_()), ("claimed_place", pa.string()), ("claimed_zone", pa.string()),
+    ("claimed_country", pa.string()), ("claimed_utc_offset", pa.float64()), ("profession_claim", pa.string()),
+    ("post_language", pa.string()), ("post_language_share", pa.float64())])
+
+
 def profiles(case) -> pa.Table:
     """Behavioural zone, claimed zone and claims for every account; stored as table ``personas``."""
     eng = case.engine
@@ -69,7 +77,7 @@ def profiles(case) -> pa.Table:
             "post_language": top_lang[0][0] if top_lang else None,
             "post_language_share": top_lang[0][1] / sum(langs[a["account_id"]].values()) if top_lang else None,
         })
-    table = pa.Table.from_pylist(rows)
+    table = pa.Table.from_pylist(rows, schema=PERSONAS)
     case.write_table("personas", table)
     return table
 
