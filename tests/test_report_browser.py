@@ -96,7 +96,7 @@ def test_injected_markup_renders_as_text_and_runs_nothing(hostile_report, tmp_pa
 
 
 def test_demo_report_views(tmp_path):
-    res = api.demo(tmp_path / "demo", posts=5000, seed=3)
+    res = api.demo(tmp_path / "demo", posts=20000, seed=3)
     pw, browser = _browser()
     try:
         page = browser.new_page(viewport={"width": 1280, "height": 900})

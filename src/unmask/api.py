@@ -37,9 +37,15 @@ def _engine_for(case, engine: str):
 
 
 def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duckdb", max_neighbors=100,
-           evidence_k=5, shuffles=10, seed=0, progress=None) -> dict:
-    """Run traces and store their edges (with p- and q-values), evidence and statistics."""
+           evidence_k=5, shuffles=10, seed=0, progress=None, keep=True) -> dict:
+    """Run traces and store their edges (with p- and q-values), evidence and statistics.
+
+    Incremental: with ``keep`` (the default), the edges, evidence and statistics of traces detected
+    earlier and not named in ``traces`` stay in the case and are fused with the new ones; only the
+    named traces are recomputed. ``keep=False`` forgets them."""
     names = list(traces or DEFAULT_TRACES)
+    earlier = case.get_meta("detect") if keep and case.has_table("edges") else None
+    kept_traces = [t for t in (earlier or {}).get("traces", []) if t not in names]
     windows, min_weights = dict(windows or {}), dict(min_weights or {})
     for key in list(windows) + list(min_weights):
         if key not in names:
@@ -51,6 +57,10 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
     case.engine.register("_ev_empty", EVIDENCE_SCHEMA.empty_table())
     case.engine.create_table("_edge_evidence_new", "SELECT * FROM _ev_empty")
     case.engine.unregister("_ev_empty")
+    if kept_traces:
+        case.engine.register("_kept_traces", pa.table({"trace": pa.array(kept_traces, pa.string())}))
+        case.engine.execute("INSERT INTO _edge_evidence_new SELECT * FROM edge_evidence "
+                            "WHERE trace IN (SELECT trace FROM _kept_traces)")
     try:
         for name in names:
             t0 = time.perf_counter()
@@ -70,16 +80,25 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
     finally:
         if own:
             own.close()
+    if kept_traces:
+        old_edges = case.engine.query("SELECT * EXCLUDE (q_value) FROM edges WHERE trace IN "
+                                      "(SELECT trace FROM _kept_traces)")
+        case.engine.unregister("_kept_traces")
+        tables = [old_edges] + tables
+        for t in kept_traces:
+            stats[t] = earlier["stats"][t]
+            timings[t] = 0.0
+        names = kept_traces + names
     m_total = sum(s["candidate_pairs"] for s in stats.values())
-    edges = pa.concat_tables([t.cast(tables[0].schema) for t in tables]) if tables else None
+    edges = pa.concat_tables([t.cast(tables[-1].schema) for t in tables]) if tables else None
     edges = significance.with_qvalues(edges, m_total)
     case.write_table("edges", edges)
     case.engine.execute("CREATE OR REPLACE TABLE edge_evidence AS SELECT * FROM _edge_evidence_new")
     case.engine.drop("_edge_evidence_new")
-    case.set_meta("detect", {"traces": names, "engine": engine, "max_neighbors": max_neighbors,
+    case.set_meta("detect", {"traces": names, "kept": kept_traces, "engine": engine, "max_neighbors": max_neighbors,
                              "evidence_k": evidence_k, "shuffles": shuffles, "seed": seed, "stats": stats, "seconds": timings,
                              "unmask_version": __version__})
-    return {"edges": edges.num_rows, "stats": stats, "seconds": timings}
+    return {"edges": edges.num_rows, "stats": stats, "seconds": timings, "kept": kept_traces}
 
 
 def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5) -> dict:

@@ -198,10 +198,15 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--resolution", type=float, default=1.0, help="Leiden resolution")
 @click.option("--seed", type=int, default=0)
 @click.option("--min-cluster", type=int, default=5, help="accounts needed for a candidate operation")
+@click.option("--reset", is_flag=True, help="forget traces detected earlier and not named in --traces")
 @click.option("--quiet", is_flag=True)
 def detect(case_path, traces, windows, min_weights, engine, max_neighbors, alpha, resolution, seed, min_cluster,
-           quiet):
-    """Compute coordination traces, their significance, and candidate operations."""
+           reset, quiet):
+    """Compute coordination traces, their significance, and candidate operations.
+
+    Recomputes only the traces named (all by default); traces detected earlier keep their edges and
+    are fused with them (--reset forgets them). Per-case tables (behavioural zones, state-media
+    shares) are reused until new posts arrive."""
     from unmask import api
     from unmask.store import Case
 
@@ -210,13 +215,14 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, alpha
             det = api.detect(case, traces=traces.split(",") if traces else None,
                              windows=_pairs(windows, "--window", _seconds),
                              min_weights=_pairs(min_weights, "--min-weight", int),
-                             engine=engine, max_neighbors=max_neighbors, progress=stage)
+                             engine=engine, max_neighbors=max_neighbors, progress=stage, keep=not reset)
         with api.step(case, "analyse"):
             ana = api.analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster)
         with api.step(case, "checks"):
             api.run_checks(case)
     for name, s in det["stats"].items():
-        out.print(f"{name}: {s['candidate_pairs']:,} co-acting pairs, {det['seconds'][name]} s", highlight=False)
+        when = "kept from an earlier detect" if name in det["kept"] else f"{det['seconds'][name]} s"
+        out.print(f"{name}: {s['candidate_pairs']:,} co-acting pairs, {when}", highlight=False)
     out.print(f"{ana['significant_links']:,} significant links (FDR {alpha}, ~{ana['expected_false_links']:.1f} "
               f"expected false); {ana['candidate_operations']} candidate operations", highlight=False)
 

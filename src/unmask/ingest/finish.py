@@ -75,10 +75,10 @@ def posts_sql(engine, source_file: str, derive_ids: bool = True) -> str:
 
     ``derive_ids`` adds a stable id for rows without one (a window over the rows, so adapters
     whose format always carries ids switch it off). Each post's normalised-text key
-    (:func:`unmask.traces.sqltext.norm_text`) is computed here, once, while the row is at hand:
+    (:func:`unmask.normalise.norm_text`) is computed here, once, while the row is at hand:
     co_text groups on it instead of re-running the regular expressions on every detect.
     """
-    from unmask.traces.sqltext import norm_text
+    from unmask.normalise import norm_text
 
     nt = norm_text(engine, "text")
     use_sf = (
@@ -117,9 +117,9 @@ def posts_sql(engine, source_file: str, derive_ids: bool = True) -> str:
 
 def post_links_sql(engine, posts: str) -> str:
     """One row per URL of each post in ``posts`` (canonical columns), normalised for co_link
-    (:func:`unmask.traces.sqltext.norm_url`). Kept beside ``posts`` so that co_link reads a few
+    (:func:`unmask.normalise.norm_url`). Kept beside ``posts`` so that co_link reads a few
     hundred thousand link rows instead of scanning every post; blank URLs are left out."""
-    from unmask.traces.sqltext import norm_url
+    from unmask.normalise import norm_url
 
     return f"""
     SELECT post_id, account_id, {engine.epoch_ms('created_at')} AS t, kind, {norm_url(engine, 'u')} AS link_key

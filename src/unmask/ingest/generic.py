@@ -8,7 +8,7 @@ from unmask.errors import InputError
 from unmask.ingest import csvread
 from unmask.ingest import sqlexpr as X
 from unmask.ingest.jsonlines import iter_objects
-from unmask.ingest.loader import RawSource
+from unmask.ingest.loader import RawSource, drop_raw
 
 # canonical field -> raw column it fills
 FIELDS = {
@@ -223,6 +223,7 @@ def source(path: str, mapping: dict | None = None, const: dict | None = None, fm
                                  f"(columns: {columns[:30]})", file=name, column=required)
         notes += inferred_notes(full, const)
         src.mapping = {"columns": full, "const": const, "notes": notes, "time_mode": time_mode}
+        drop_raw(eng)  # the file read before may have left a view or a table of that name
         eng.create_table("_raw", raw_sql(scan, full, types, const, delimiter))
         if fmt == "csv":
             src.parser_rejects = csvread.collect_rejects(eng)

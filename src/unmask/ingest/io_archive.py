@@ -5,7 +5,7 @@ from __future__ import annotations
 from unmask.errors import InputError
 from unmask.ingest import csvread
 from unmask.ingest import sqlexpr as X
-from unmask.ingest.loader import RawSource
+from unmask.ingest.loader import RawSource, drop_raw
 
 TWEET_COLUMNS = (
     "tweetid", "userid", "user_display_name", "user_screen_name", "user_reported_location",
@@ -90,6 +90,7 @@ def source(path: str, display_name: str | None = None) -> RawSource:
 
     def setup(eng):
         csvread.reset_rejects(eng)
+        drop_raw(eng)  # the file read before may have left a view or a table of that name
         eng.execute(f"CREATE OR REPLACE TEMPORARY VIEW _raw AS {build(scan)}")
 
     src = RawSource(file=name, format=kind, target="posts" if kind == "io-archive" else "accounts",

@@ -51,6 +51,13 @@ class IngestResult:
         return dict(self.__dict__)
 
 
+def drop_raw(eng) -> None:
+    """Forget the ``_raw`` relation of the file read before, whether the adapter made a view or a table."""
+    for kind, catalog, column in (("VIEW", "duckdb_views()", "view_name"), ("TABLE", "duckdb_tables()", "table_name")):
+        if eng.scalar(f"SELECT count(*) FROM {catalog} WHERE {column} = '_raw' AND temporary"):
+            eng.execute(f"DROP {kind} _raw")
+
+
 def sha256_of(path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

@@ -23,9 +23,23 @@ def link_table(case):
 
 
 def run(case, extra_lists=None) -> dict:
+    """State-media shares and echoes per account (per-case tables, refreshed only when new posts
+    arrive or the list changes) and proxy domains per flagged network (every run)."""
+    from unmask import percase
+
     media = load(extra_lists)
     domains = media["domains"]
+    version = "list=" + ",".join(v["sha256"][:16] for v in media["version"])
+    if percase.is_current(case, "account_links", version) and percase.is_current(case, "state_media_shares", version):
+        links = case.table("account_links").to_pylist()
+        case.write_table("proxy_domains", proxies(case, links, domains))
+        case.set_meta("state_media_list", media["version"])
+        return {"accounts_with_links": case.count("state_media_shares"), "list": media["version"], "cached": True}
     links = link_table(case)
+    case.write_table("account_links", pa.Table.from_pylist(
+        [{k: r[k] for k in ("account_id", "post_id", "text", "domain")} for r in links],
+        schema=pa.schema([("account_id", pa.string()), ("post_id", pa.string()), ("text", pa.string()),
+                          ("domain", pa.string())])))
     per_acc = defaultdict(lambda: {"links": 0, "state": 0, "countries": Counter(), "short": 0})
     for r in links:
         a = per_acc[r["account_id"]]
@@ -49,6 +63,8 @@ def run(case, extra_lists=None) -> dict:
 
     case.write_table("state_media_echoes", echo.run(case, media))
     case.set_meta("state_media_list", media["version"])
+    for name in ("account_links", "state_media_shares", "state_media_echoes"):
+        percase.mark_current(case, name, version)
     return {"accounts_with_links": len(per_acc), "list": media["version"]}
 
 

@@ -42,7 +42,18 @@ PERSONAS = pa.schema([
 
 
 def profiles(case) -> pa.Table:
-    """Behavioural zone, claimed zone and claims for every account; stored as table ``personas``."""
+    """Behavioural zone, claimed zone and claims for every account; stored as table ``personas``,
+    computed once per case and again only when new posts arrive (:mod:`unmask.percase`)."""
+    from unmask import percase
+
+    if percase.is_current(case, "personas"):
+        return case.table("personas")
+    table = _profiles(case)
+    percase.mark_current(case, "personas")
+    return table
+
+
+def _profiles(case) -> pa.Table:
     eng = case.engine
     acc = eng.query("""SELECT account_id, handle, description, reported_location, account_language, created_at
                        FROM accounts ORDER BY account_id""").to_pylist()
@@ -117,7 +128,8 @@ def _row(a, check, observed, expected, strength, evidence):
 
 
 def run(case) -> pa.Table:
-    prof = profiles(case).to_pylist()
+    """Account checks (per case, reused until new posts arrive) plus the checks of flagged networks."""
+    account_rows = account_checks(case).to_pylist()
     cluster_profiles(case)
     acc = {a["account_id"]: a for a in case.engine.query(
         "SELECT account_id, handle, description, created_at FROM accounts").to_pylist()}
@@ -125,6 +137,22 @@ def run(case) -> pa.Table:
     if case.has_table("clusters"):
         cluster = {r["account_id"]: r["cluster"] for r in case.engine.query(
             "SELECT account_id, cluster FROM clusters WHERE is_candidate").to_pylist()}
+    out = account_rows + _group_checks(case, cluster, acc)
+    table = pa.Table.from_pylist(out, schema=_SCHEMA) if out else _SCHEMA.empty_table()
+    _flags(case, table)
+    return table
+
+
+def account_checks(case) -> pa.Table:
+    """Checks of single accounts (zone and language against claims, profession, handle, identical
+    bios), stored as the per-case table ``account_checks``."""
+    from unmask import percase
+
+    if percase.is_current(case, "account_checks"):
+        return case.table("account_checks")
+    prof = profiles(case).to_pylist()
+    acc = {a["account_id"]: a for a in case.engine.query(
+        "SELECT account_id, handle, description, created_at FROM accounts").to_pylist()}
     out = []
     for p in prof:
         out += _zone_and_language(p)
@@ -136,9 +164,9 @@ def run(case) -> pa.Table:
             out.append(_row(p["account_id"], "handle_name_digits", a["handle"], "-", 0.3,
                             "handle is a name followed by six or more digits, as platforms suggest for bulk sign-ups"))
     out += _identical_bios(acc)
-    out += _group_checks(case, cluster, acc)
     table = pa.Table.from_pylist(out, schema=_SCHEMA) if out else _SCHEMA.empty_table()
-    _flags(case, table)
+    case.write_table("account_checks", table)
+    percase.mark_current(case, "account_checks")
     return table
 
 
