@@ -61,6 +61,10 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
         case.engine.register("_kept_traces", pa.table({"trace": pa.array(kept_traces, pa.string())}))
         case.engine.execute("INSERT INTO _edge_evidence_new SELECT * FROM edge_evidence "
                             "WHERE trace IN (SELECT trace FROM _kept_traces)")
+    from unmask import progress as prog
+
+    n_posts = case.count("posts")
+    prog.start(progress, "detect", len(names), n_posts * len(names), eng if engine == "duckdb" else None)
     try:
         for name in names:
             t0 = time.perf_counter()
@@ -75,8 +79,7 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
             stats[name] = res.stats
             counts.append(res.account_actions)
             timings[name] = round(time.perf_counter() - t0, 3)
-            if progress:
-                progress(name)
+            prog.advance(progress, n_posts, name)
     finally:
         if own:
             own.close()

@@ -39,23 +39,66 @@ def _seconds(v: str) -> float:
 
 
 class _Stage:
-    """A rich progress display of pipeline stages; silent with --quiet."""
+    """The progress display of long steps: a bar with a percentage and rows per second wherever the
+    library gives totals (ingest, detect), a spinner with the stage's name elsewhere; silent with
+    --quiet. The bar follows the running statement too (the engine's own estimate)."""
 
     def __init__(self, quiet):
         self.quiet = quiet
 
     def __enter__(self):
+        from unmask.progress import Reporter
+
         if self.quiet:
             return lambda *a, **k: None
-        self.p = Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err,
-                          transient=True)
+        import threading
+
+        from rich.progress import BarColumn, TaskProgressColumn
+
+        stage = self
+
+        class _Bar(Reporter):
+            def __call__(self, note):
+                stage.p.update(stage.task, description=str(getattr(note, "file", note)))
+
+            def start(self, label, total_units, total_rows, engine=None):
+                super().start(label, total_units, total_rows, engine)
+                stage.p.update(stage.task, description=label, total=100, completed=0)
+
+            def advance(self, rows=0, note=None):
+                super().advance(rows, note)
+                if note is not None:
+                    stage.p.update(stage.task, description=f"{self.label}: {_name(note)}")
+
+        self.reporter = _Bar()
+        self.p = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                          TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=err, transient=True)
         self.p.__enter__()
-        self.task = self.p.add_task("working", total=None)
-        return lambda msg, *a: self.p.update(self.task, description=str(getattr(msg, "file", msg)))
+        self.task = self.p.add_task("working", total=None, rate="")
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._poll, daemon=True)
+        self.thread.start()
+        return self.reporter
+
+    def _poll(self):
+        while not self.stop.wait(0.25):
+            r = self.reporter
+            if r.total_units and r.label:
+                rate = r.rows_per_second()
+                self.p.update(self.task, completed=100 * r.fraction(),
+                              rate=f"{rate:,.0f} rows/s" if r.total_rows else "")
 
     def __exit__(self, *exc):
         if not self.quiet:
+            self.stop.set()
+            self.thread.join()
             self.p.__exit__(*exc)
+
+
+def _name(note) -> str:
+    if isinstance(note, (list, tuple)):
+        return ", ".join(_name(n) for n in note)
+    return str(getattr(note, "file", note))
 
 
 def main(argv=None):

@@ -85,6 +85,10 @@ class Engine(ABC):
     def epoch_ms(self, expr: str) -> str:
         """SQL expression turning a timestamp into epoch milliseconds (BIGINT)."""
 
+    def progress(self) -> float | None:
+        """Percent done of the statement running now, if the engine can tell (else None)."""
+        return None
+
     def close(self) -> None:
         """Release resources."""
 

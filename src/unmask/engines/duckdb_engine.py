@@ -37,7 +37,10 @@ class DuckDBEngine(Engine):
         if threads:
             self.con.execute(f"SET threads={int(threads)}")
         self.con.execute("SET TimeZone='UTC'")
-        self.con.execute("SET enable_progress_bar=false")
+        # progress is tracked (for the CLI bar, through query_progress) but never printed by DuckDB
+        self.con.execute("SET enable_progress_bar=true")
+        self.con.execute("SET enable_progress_bar_print=false")
+        self.con.execute("SET progress_bar_time=0")
 
     def register(self, name, table):
         self.con.register(name, table)
@@ -76,6 +79,13 @@ class DuckDBEngine(Engine):
             SELECT a.oid, a.acc, a.t, a.rn, a.n_acc, b.rn - a.rn AS n_within
             FROM {source} a ASOF JOIN (SELECT oid, t - {int(w)} AS ts, max(rn) AS rn FROM {source} GROUP BY oid, t) b
                  ON a.oid = b.oid AND a.t >= b.ts""")
+
+    def progress(self):
+        """DuckDB's own estimate for the running statement (-1 when none runs); safe from another thread."""
+        try:
+            return float(self.con.query_progress())
+        except (RuntimeError, AttributeError):  # closed connection, or a DuckDB without it
+            return None
 
     def drop(self, name):
         self.execute(f"DROP TABLE IF EXISTS {name}")

@@ -62,11 +62,16 @@ def _expand(path: Path, workdir: str):
 def ingest(case, paths, fmt: str | None = None, mapping: dict | None = None, const: dict | None = None,
            time_mode: str = "auto", delimiter: str | None = None, progress=None) -> list[IngestResult]:
     """Append files to a case, all in one transaction; returns one result per file."""
+    from unmask import progress as prog
+
     results = []
+    paths = list(map(Path, paths))
+    for path in paths:
+        if not path.exists():
+            raise InputError("no such file", file=str(path))
+    prog.start(progress, "ingest", len(paths), sum(estimate_rows(p) for p in paths), case.engine)
     with tempfile.TemporaryDirectory(prefix="unmask-ingest-") as work, case.transaction():
-        for path in map(Path, paths):
-            if not path.exists():
-                raise InputError("no such file", file=str(path))
+        for path in paths:
             for real, name in _expand(path, work):
                 chosen = fmt or sniff(str(real))
                 if chosen not in ADAPTERS:
@@ -79,9 +84,29 @@ def ingest(case, paths, fmt: str | None = None, mapping: dict | None = None, con
                 results.append(load(case, src))
                 if chosen in ("csv", "jsonl", "parquet"):
                     _note_missing_actions(case, results[-1])
-                if progress:
-                    progress(results[-1])
+            prog.advance(progress, sum(r.rows_read for r in results if r.file.startswith(str(path))), results[-1:])
     return results
+
+
+def estimate_rows(path: Path) -> int:
+    """Rows a file holds, for a progress bar: Parquet says so; text is sized by its first lines."""
+    try:
+        if path.is_dir():
+            return 0
+        if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        size = path.stat().st_size
+        opener = gzip.open if path.suffix.lower() == ".gz" else open
+        with opener(path, "rb") as fh:
+            sample = fh.read(1 << 16)
+        if path.suffix.lower() == ".gz":
+            size *= 8  # a typical ratio for text; an estimate for the bar only
+        lines = sample.count(b"\n")
+        return int(size / max(len(sample), 1) * lines) if lines else 1
+    except (OSError, ValueError, EOFError):
+        return 0
 
 
 def _note_missing_actions(case, result) -> None:
