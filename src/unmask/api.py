@@ -153,8 +153,9 @@ def _cells(case, sig_rows, members, flagged, seed) -> dict:
     """Global cell numbers (1, 2, ...) for the members of flagged networks, network by network."""
     fused_rows = [(a, b, min(300.0, -math.log10(max(p, 1e-300)))) for a, b, p in sig_rows]
     out, next_cell = {}, 1
+    profile = cells.profiles(case.engine, [a for g in flagged for a in members[g]]) if flagged else None
     for g in sorted(flagged):
-        local = cells.cells_of(case.engine, members[g], fused_rows, seed=seed)
+        local = cells.cells_of(case.engine, members[g], fused_rows, seed=seed, profile=profile)
         for acc, c in local.items():
             out[acc] = next_cell + c
         next_cell += max(local.values()) + 1

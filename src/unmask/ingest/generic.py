@@ -29,6 +29,7 @@ TEXT_ENTITIES = {
     "urls": r"(https?://[^\s<>\"'\x{201c}\x{201d}]+[^\s<>\"'.,;:!?)\]\x{201c}\x{201d}])",
 }
 RT_PREFIX = r"^RT @([A-Za-z0-9_]{1,30}):"
+ENTITY_MARKS = {"hashtags": ("#", "＃"), "mentions": ("@", "＠"), "urls": ("http",)}
 HINTS = {
     "post_id": ["post_id", "tweet_id", "tweetid", "status_id", "content_id", "message_id", "id"],
     "account_id": ["account_id", "user_id", "userid", "author_id", "external_author_id"],
@@ -112,7 +113,10 @@ def raw_sql(scan: str, mapping: dict, types: dict, const: dict, delimiter: str |
     def list_of(fld):
         if fld not in mapping:
             if "text" in mapping:  # entities from the text (stated in the mapping's notes)
-                return f"regexp_extract_all(coalesce({text_of('text')}, ''), {X.q(TEXT_ENTITIES[fld])}, 1)"
+                t = f"coalesce({text_of('text')}, '')"
+                cheap = " OR ".join(f"contains({t}, {X.q(c)})" for c in ENTITY_MARKS[fld])  # skip the regex
+                return (f"CASE WHEN {cheap} THEN regexp_extract_all({t}, {X.q(TEXT_ENTITIES[fld])}, 1) "
+                        "ELSE []::VARCHAR[] END")
             return "[]::VARCHAR[]"
         col = _ident(mapping[fld])
         if types.get(mapping[fld], "").endswith("[]"):
@@ -123,7 +127,8 @@ def raw_sql(scan: str, mapping: dict, types: dict, const: dict, delimiter: str |
     ref = text_of("ref_post_id")
     reply, quoted = text_of("reply_to_post_id"), text_of("quoted_post_id")
     has = lambda e: f"nullif(trim(coalesce({e}, '')), '') IS NOT NULL"  # noqa: E731
-    rt_prefix = f"regexp_matches(coalesce({text_of('text')}, ''), {X.q(RT_PREFIX)})" if "text" in mapping else "false"
+    rt_prefix = (f"(starts_with(coalesce({text_of('text')}, ''), 'RT @') AND "
+                 f"regexp_matches(coalesce({text_of('text')}, ''), {X.q(RT_PREFIX)}))" if "text" in mapping else "false")
     if "kind" not in mapping and "kind" not in const:
         # Inferred kind (stated in the mapping's notes): a reply or quote column says so; a reference
         # to another post with no other sign, or an 'RT @user:' prefix, makes a retweet.
@@ -145,7 +150,8 @@ def raw_sql(scan: str, mapping: dict, types: dict, const: dict, delimiter: str |
     cols["kind_raw"] = kind
     cols["ref_post_id"] = ref
     if "ref_account_id" not in mapping and "ref_account_id" not in const and "text" in mapping:
-        cols["ref_account_id"] = f"nullif(regexp_extract(coalesce({text_of('text')}, ''), {X.q(RT_PREFIX)}, 1), '')"
+        cols["ref_account_id"] = (f"CASE WHEN starts_with(coalesce({text_of('text')}, ''), 'RT @') THEN "
+                                  f"nullif(regexp_extract({text_of('text')}, {X.q(RT_PREFIX)}, 1), '') END")
     cols["platform"] = text_of("platform") if ("platform" in mapping or "platform" in const) else "'generic'"
     select = ", ".join(f"{expr} AS {raw}" for raw, expr in cols.items())
     show = ", ".join(_ident(c) for c in list(mapping.values())[:4])

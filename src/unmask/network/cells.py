@@ -23,9 +23,27 @@ NEIGHBOURS = 10  # each member's most similar members kept in the cell graph
 
 
 def cells_of(engine, members: list, fused_links: list, seed: int = 0, resolution: float = 1.0,
-             k: int = NEIGHBOURS) -> dict:
-    """Cell index (0 = largest) for each member of one network, from the case's posts."""
-    return split(members, similar(profiles(engine, members), members, k=k), fused_links, seed, resolution)
+             k: int = NEIGHBOURS, profile=None) -> dict:
+    """Cell index (0 = largest) for each member of one network, from the case's posts.
+
+    ``profile`` may be a profile table read once for several networks (:func:`profiles` over all
+    their members); only this network's members and the objects two of them share are used."""
+    if profile is None:
+        profile = profiles(engine, members)
+    else:
+        profile = _restrict(profile, members)
+    return split(members, similar(profile, members, k=k), fused_links, seed, resolution)
+
+
+def _restrict(profile: pa.Table, members: list) -> pa.Table:
+    """The rows of ``members``, and of objects at least two of them share."""
+    import pyarrow.compute as pc
+
+    mine = profile.filter(pc.is_in(profile.column("account_id"), value_set=pa.array(sorted(members), pa.string())))
+    counts = mine.group_by("object").aggregate([("account_id", "count")])
+    shared = counts.filter(pc.greater_equal(counts.column("account_id_count"), 2)).column("object")
+    return mine.filter(pc.is_in(mine.column("object"), value_set=shared)).sort_by([("account_id", "ascending"),
+                                                                                  ("object", "ascending")])
 
 
 def split(members: list, content_links: list, fused_links: list, seed: int = 0, resolution: float = 1.0) -> dict:
