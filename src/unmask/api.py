@@ -214,7 +214,7 @@ def step(case: Case, name: str):
 
 def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=None, min_weights=None,
         engine="duckdb", alpha=0.05, resolution=1.0, seed=0, min_cluster=5, report=True, progress=None,
-        overwrite=False, resume=False, time_mode="auto") -> dict:
+        overwrite=False, resume=False, time_mode="auto", with_content=False) -> dict:
     """The whole pipeline into ``out``: ``case.duckdb`` and ``report.html``.
 
     Each step (ingest, detect, analyse, checks) runs in one transaction and records itself in the
@@ -264,6 +264,11 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
             with step(case, "checks"):
                 run_checks(case)
             timings["checks"] = time.perf_counter() - t0
+        if with_content:
+            t0 = time.perf_counter()
+            with case.transaction():
+                result["content"] = content(case, alpha=alpha, progress=progress)
+            timings["content"] = time.perf_counter() - t0
         result.setdefault("detect", case.get_meta("detect"))
         if report:
             from unmask.report.html import write_report
@@ -273,6 +278,14 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
             timings["report"] = time.perf_counter() - t0
         result["seconds"] = {k: round(v, 3) for k, v in timings.items()}
     return result
+
+
+def content(case: Case, alpha=0.05, progress=None) -> dict:
+    """Propaganda techniques in the case's own posts, profiled per network, cell and account
+    against the organic accounts (:mod:`unmask.content.profiles`)."""
+    from unmask.content import profiles
+
+    return profiles.run(case, alpha=alpha, progress=progress)
 
 
 def run_checks(case: Case) -> None:

@@ -242,9 +242,11 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--seed", type=int, default=0)
 @click.option("--min-cluster", type=int, default=5, help="accounts needed for a candidate operation")
 @click.option("--reset", is_flag=True, help="forget traces detected earlier and not named in --traces")
+@click.option("--content", "with_content", is_flag=True,
+              help="also find propaganda techniques in the posts and profile them per network, cell and account")
 @click.option("--quiet", is_flag=True)
 def detect(case_path, traces, windows, min_weights, engine, max_neighbors, alpha, resolution, seed, min_cluster,
-           reset, quiet):
+           reset, with_content, quiet):
     """Compute coordination traces, their significance, and candidate operations.
 
     Recomputes only the traces named (all by default); traces detected earlier keep their edges and
@@ -263,11 +265,18 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, alpha
             ana = api.analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster)
         with api.step(case, "checks"):
             api.run_checks(case)
+        if with_content:
+            with case.transaction():
+                info = api.content(case, alpha=alpha, progress=stage)
     for name, s in det["stats"].items():
         when = "kept from an earlier detect" if name in det["kept"] else f"{det['seconds'][name]} s"
         out.print(f"{name}: {s['candidate_pairs']:,} co-acting pairs, {when}", highlight=False)
     out.print(f"{ana['significant_links']:,} significant links (FDR {alpha}, ~{ana['expected_false_links']:.1f} "
               f"expected false); {ana['candidate_operations']} candidate operations", highlight=False)
+    if with_content:
+        out.print(f"content: {info.get('analysed', 'all')} posts analysed for techniques; "
+                  f"{info['significant_group_techniques']} group-technique shares above the organic accounts'",
+                  highlight=False)
 
 
 @cli.command()
@@ -305,15 +314,17 @@ def edges(case_path, trace, top):
 @click.option("--time-mode", type=click.Choice(["auto", "iso", "epoch_s", "epoch_ms", "excel"]), default="auto")
 @click.option("--overwrite", is_flag=True, help="replace a case already in OUT")
 @click.option("--resume", is_flag=True, help="continue the case in OUT from its last finished step")
+@click.option("--content", "with_content", is_flag=True, help="also profile propaganda techniques (see detect)")
 @click.option("--quiet", is_flag=True)
-def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, time_mode, overwrite, resume, quiet):
+def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, time_mode, overwrite, resume, with_content, quiet):
     """Ingest, detect, test significance, cluster, check and report, into OUT."""
     from unmask import api
 
     m, c = _mapping(maps, consts, None)
     with _Stage(quiet) as step:
         result = api.run(inputs, out_dir, fmt=fmt, mapping=m, const=c, engine=engine, alpha=alpha, seed=seed,
-                         progress=step, overwrite=overwrite, resume=resume, time_mode=time_mode)
+                         progress=step, overwrite=overwrite, resume=resume, time_mode=time_mode,
+                         with_content=with_content)
     out.print(f"case: {result['case']}\nreport: {result.get('report')}", highlight=False)
 
 
@@ -380,6 +391,60 @@ def export(case_path, fmt, out_path):
     with Case(case_path, read_only=True) as case:
         for path in do_export(case, fmt, out_path):
             out.print(str(path), highlight=False)
+
+
+@cli.group()
+def text():
+    """Propaganda techniques in articles, transcripts and posts (SemEval-2020 Task 11's 14 techniques)."""
+
+
+@text.command("analyze")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--out", "out_path", type=click.Path(), help="write the JSON here (default: print it)")
+@click.option("--html", "html_path", type=click.Path(), help="also write a readable page with highlighted spans")
+def text_analyze(paths, out_path, html_path):
+    """Spans, flagged sentences, counts and density for .txt files, JSONL of {id, text}, or folders."""
+    from unmask.content import analyze, read_documents
+
+    docs = read_documents(paths)
+    results = [analyze(t, i) for i, t in docs]
+    payload = _json(results)
+    if out_path:
+        Path(out_path).write_text(payload, encoding="utf-8")
+        out.print(str(out_path), highlight=False)
+    else:
+        click.echo(payload)
+    if html_path:
+        from unmask.content.html import render
+
+        Path(html_path).write_text(render(results, dict(docs)), encoding="utf-8")
+        out.print(str(html_path), highlight=False)
+
+
+@text.command("predict")
+@click.option("--task", type=click.Choice(["si", "tc"]), required=True)
+@click.option("--articles", required=True, type=click.Path(), help="a folder of article<ID>.txt files")
+@click.option("--template", type=click.Path(), help="TC: the spans to label (article, technique, start, end)")
+@click.option("--out", "out_path", required=True, type=click.Path())
+def text_predict(task, articles, template, out_path):
+    """Write SemEval-2020 Task 11 predictions (SI: article start end; TC: article technique start end)."""
+    from unmask.content import predict
+    from unmask.content.semeval import read_articles, read_labels, write_labels
+
+    rows = predict(task, read_articles(articles), read_labels(template, "tc") if template else None)
+    out.print(f"{len(rows):,} {task.upper()} rows: {write_labels(rows, out_path)}", highlight=False)
+
+
+@text.command("evaluate")
+@click.option("--task", type=click.Choice(["si", "tc"]), required=True)
+@click.option("--pred", required=True, type=click.Path(exists=True))
+@click.option("--gold", required=True, type=click.Path(exists=True))
+def text_evaluate(task, pred, gold):
+    """SI F1 (partial credit for overlap) or TC micro-F1 of predictions against gold labels."""
+    from unmask.content.semeval import read_labels, si_scores, tc_scores
+
+    score = (si_scores if task == "si" else tc_scores)(read_labels(pred, task), read_labels(gold, task))
+    click.echo(_json(score))
 
 
 @cli.group()

@@ -115,7 +115,9 @@ def write_tables(case, path: Path, fmt: str):
               else case.table("clusters"),
               "cluster_members": case.table("clusters"),
               "groups": case.table("groups") if case.has_table("groups") else None,
-              "cells": case.table("cells") if case.has_table("cells") else None}
+              "cells": case.table("cells") if case.has_table("cells") else None,
+              "content_profiles": case.table("content_profiles") if case.has_table("content_profiles") else None,
+              "content_phrases": case.table("content_phrases") if case.has_table("content_phrases") else None}
     written = []
     for name, table in tables.items():
         if table is None:

@@ -103,10 +103,36 @@ def _operation(case, q, op) -> dict:
                                  SELECT account_id FROM clusters c3 WHERE c3.cell = x.cell ORDER BY account_id LIMIT 8) m
                               JOIN accounts a USING (account_id)) AS sample
                       FROM cells x WHERE x.network = ? ORDER BY x.size DESC, x.cell""", cid)
-    return {"op": op, "members": members, "cells": cells, "graph": graph, "hours": hours, "zone": zone, "rhythm": rhythm,
+    content = _content(case, q, cid)
+    return {"op": op, "members": members, "cells": cells, "content": content, "graph": graph, "hours": hours, "zone": zone, "rhythm": rhythm,
             "local_hours": local_hours,
             "days": days, "samples": samples, "proxies": proxies,
             "objects": objects, "domains": domains, "checks": checks}
+
+
+def _content(case, q, cid) -> dict | None:
+    """The network's technique profile against the organic accounts, its top phrases, and a few
+    posts with their spans highlighted (segments of plain text; the template escapes them)."""
+    if not case.has_table("content_profiles"):
+        return None
+    from unmask.content.html import segments
+
+    profile = q("""SELECT technique, posts, with_technique, share, organic_share, ratio, p_value, q_value, significant,
+                          profile_p FROM content_profiles WHERE level = 'network' AND "group" = ?
+                   ORDER BY significant DESC, share DESC, technique""", str(cid))
+    phrases = q("SELECT phrase, technique, n FROM content_phrases WHERE network = ? ORDER BY n DESC, phrase LIMIT 8",
+                cid) if case.has_table("content_phrases") else []
+    posts = q("""SELECT x.post_id, any_value(p.text) AS text, count(*) AS n FROM content_spans x
+                 JOIN clusters c USING (account_id) JOIN posts p ON p.post_id = x.post_id
+                 WHERE c.network = ? AND c.is_candidate GROUP BY x.post_id ORDER BY n DESC, x.post_id LIMIT 5""", cid)
+    examples = []
+    for p in posts:
+        spans = q("""SELECT "start", "end", technique, confidence FROM content_spans WHERE post_id = ?
+                     ORDER BY "start" """, p["post_id"])
+        examples.append({"post_id": p["post_id"], "segments": segments(p["text"] or "", spans)})
+    analysed = profile[0]["posts"] if profile else 0
+    return {"profile": profile, "phrases": phrases, "examples": examples, "analysed": analysed,
+            "profile_p": profile[0]["profile_p"] if profile else None}
 
 
 def _local_hours(q, cid, zone):

@@ -71,6 +71,8 @@ def _flush(w):
 
 def _finish(w) -> SimData:
     p = {c: w.posts.column(c) for c in ("acc", "t", "kind", "text", "ref", "hashtags", "urls", "mentions", "lang")}
+    if w.cfg.technique_share > 0 and w.ops:
+        _plant_techniques(w, p)
     order = np.lexsort((np.arange(len(p["t"])), p["t"]))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -80,6 +82,33 @@ def _finish(w) -> SimData:
     has_ref = p["ref"] >= 0
     p["ref"] = np.where(has_ref, rank[np.where(has_ref, p["ref"], 0)], -1)
     return SimData(config=w.cfg, accounts=w.acc.arrays(), account_ids=w.acc_ids, posts=p, clock=w.clock)
+
+
+# Sentences that carry one propaganda technique each (planted by the technique_share knob).
+TECHNIQUE_TEMPLATES = (
+    "This is an outrageous, disgusting betrayal of everything decent.",
+    "These corrupt globalist puppets and traitors must be stopped.",
+    "Our nation and our people come first, patriots!",
+    "Wake up! Stand up for our homeland!",
+    "They will destroy everything we love if we do nothing now.",
+    "Can we really trust these so-called experts and their lies?",
+    "This is the worst disaster in the entire history of our country.",
+)
+
+
+def _plant_techniques(w, p):
+    """Append a technique-bearing sentence to a share of operation accounts' English originals.
+    A separate random stream, so the rest of the world is the same with or without it."""
+    rng = np.random.default_rng([w.cfg.seed, 7919])
+    op_accs = np.concatenate([op["accs"] for op in w.ops])
+    lang = np.array([str(x) for x in p["lang"]], dtype=object)
+    rows = np.flatnonzero(np.isin(p["acc"], op_accs) & (p["kind"] == 0) & (lang == "en"))
+    chosen = rows[rng.random(len(rows)) < w.cfg.technique_share]
+    picks = rng.integers(0, len(TECHNIQUE_TEMPLATES), len(chosen))
+    text = p["text"].copy()
+    for r, k in zip(chosen, picks):
+        text[r] = f"{text[r]} {TECHNIQUE_TEMPLATES[k]}"
+    p["text"] = text
 
 
 __all__ = ["simulate", "SimConfig", "SimData", "STYLES", "knob_table", "KIND_NAMES"]

@@ -44,6 +44,8 @@ class SimConfig:
     traveller_share: float = knob(0.03, "organic accounts posting from a zone other than their profile's", 0, 0.5)
     link_share: float = knob(0.15, "share of organic original posts that carry a news link", 0, 1)
     negative_strength: float = knob(1.0, "multiplier on the size of every hard negative", 0, 20)
+    technique_share: float = knob(0.0, "share of operation accounts' English original posts that carry a planted "
+                                       "propaganda-technique sentence (0 leaves the files unchanged)", 0, 1)
 
     def __post_init__(self):
         for f in fields(self):

@@ -1,0 +1,183 @@
+"""The technique model: two linear models over hashed n-grams and cue lexicons, weights shipped in
+the package (``unmask/data/techniques.npz``, trained on the PTC corpus by :mod:`unmask.content.train`).
+
+* SI: each sentence is scored as carrying propaganda or not; a sentence at or above the threshold
+  is a span. Short loaded or name-calling words inside other sentences become spans of their own.
+* TC: each span is given one of the 14 techniques from its words, its sentence, cue lexicons and
+  how often the same words recur in the document (repetition).
+
+English only: the corpus is English news. Text in other scripts or languages is reported as
+``not_trained`` and left out of technique profiles.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+from scipy import sparse
+
+from unmask.content import features as F
+from unmask.content.semeval import TECHNIQUES
+
+N_DENSE_TC = 2 * F.N_CUES + 2
+
+
+def _rows_to_matrix(rows: list[dict], dense: list[list[float]]) -> sparse.csr_matrix:
+    data, ind, ptr = [], [], [0]
+    for r in rows:
+        ind.extend(r.keys())
+        data.extend(r.values())
+        ptr.append(len(ind))
+    x = sparse.csr_matrix((np.array(data, np.float32), np.array(ind, np.int64), np.array(ptr, np.int64)),
+                          shape=(len(rows), F.N_FEATURES))
+    return sparse.hstack([x, sparse.csr_matrix(np.array(dense, np.float32).reshape(len(rows), -1))]).tocsr()
+
+
+def _sentence_of(sents, s, e):
+    for a, b in sents:
+        if a <= s < b or (s <= a < e):
+            return a, b
+    return s, e
+
+
+def _tc_rows(text: str, spans, sents, rows: list, dense: list) -> None:
+    low = text.lower()
+    for s, e in spans:
+        raw = text[s:e]
+        st = F.tokens(raw)
+        a, b = _sentence_of(sents, s, e)
+        ct = F.tokens(text[a:b])
+        rows.append(F.hashed([("s", st), ("c", ct)]))
+        key = raw.lower().strip()
+        repeats = low.count(key) - 1 if len(key) >= 3 else 0
+        dense.append(F.cues(st, raw) + F.cues(ct, text[a:b]) + [np.log1p(max(repeats, 0)), float(repeats >= 1)])
+
+
+def tc_matrix(text: str, spans: list[tuple[int, int]], sents=None) -> sparse.csr_matrix:
+    """TC features for ``spans`` (character offsets) of one document."""
+    rows, dense = [], []
+    _tc_rows(text, spans, sents if sents is not None else F.sentences(text), rows, dense)
+    return _rows_to_matrix(rows, dense)
+
+
+def si_matrix(text: str, sents) -> sparse.csr_matrix:
+    rows, dense = [], []
+    for a, b in sents:
+        toks = F.tokens(text[a:b])
+        rows.append(F.hashed([("t", toks)]))
+        dense.append(F.cues(toks, text[a:b]))
+    return _rows_to_matrix(rows, dense)
+
+
+@lru_cache(maxsize=1)
+def weights() -> dict:
+    """The shipped weights (a few MB), loaded once."""
+    with resources.files("unmask.data").joinpath("techniques.npz").open("rb") as fh:
+        z = np.load(fh, allow_pickle=False)
+        return {k: z[k] for k in z.files}
+
+
+def _dense_coef(w, name):
+    idx, val, shape = w[f"{name}_idx"], w[f"{name}_val"], tuple(w[f"{name}_shape"])
+    coef = np.zeros(int(np.prod(shape)), np.float32)
+    coef[idx] = val.astype(np.float32)
+    return coef.reshape(shape)
+
+
+@lru_cache(maxsize=1)
+def _coefs():
+    w = weights()
+    return {"tc": _dense_coef(w, "tc_coef"), "tc_b": w["tc_intercept"].astype(np.float32),
+            "si": _dense_coef(w, "si_coef"), "si_b": w["si_intercept"].astype(np.float32),
+            "si_threshold": float(w["si_threshold"]), "word_threshold": float(w["word_threshold"])}
+
+
+def classify(text: str, spans: list[tuple[int, int]]) -> list[tuple[str, float]]:
+    """(technique, confidence) for each span of ``text``."""
+    if not spans:
+        return []
+    c = _coefs()
+    z = tc_matrix(text, spans) @ c["tc"].T + c["tc_b"]
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    best = p.argmax(axis=1)
+    return [(TECHNIQUES[i], float(p[r, i])) for r, i in enumerate(best)]
+
+
+def sentence_scores(text: str, sents) -> np.ndarray:
+    """Probability that each sentence carries a propaganda technique."""
+    if not sents:
+        return np.zeros(0)
+    c = _coefs()
+    z = np.asarray(si_matrix(text, sents) @ c["si"].ravel()).ravel() + c["si_b"][0]
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def find_spans(text: str) -> list[dict]:
+    """Spans (start, end, sentence probability) a reader should look at: flagged sentences, and
+    loaded or labelling words inside other sentences."""
+    c = _coefs()
+    sents = F.sentences(text)
+    scores = sentence_scores(text, sents)
+    out = []
+    for (a, b), p in zip(sents, scores):
+        if p >= c["si_threshold"]:
+            out.append({"start": a, "end": b, "sentence_score": float(p)})
+        elif p >= c["word_threshold"]:
+            import re
+
+            for m in re.finditer(r"\w+", text[a:b]):
+                w = m.group(0).lower()
+                if w in F.LEXICONS["loaded"] or w in F.LEXICONS["name"]:
+                    out.append({"start": a + m.start(), "end": a + m.end(), "sentence_score": float(p)})
+    return out
+
+
+def _softmax_best(z):
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    best = p.argmax(axis=1)
+    return best, p[np.arange(len(best)), best]
+
+
+def analyze_batch(texts: list[str]) -> list[list[tuple]]:
+    """Spans ``(start, end, technique, confidence)`` for many short texts at once (posts): one
+    sparse product per model for the whole batch instead of one per text."""
+    c = _coefs()
+    sents_all = [F.sentences(t) for t in texts]
+    rows, dense, owner = [], [], []
+    for i, (t, ss) in enumerate(zip(texts, sents_all)):
+        for a, b in ss:
+            toks = F.tokens(t[a:b])
+            rows.append(F.hashed([("t", toks)]))
+            dense.append(F.cues(toks, t[a:b]))
+            owner.append((i, a, b))
+    if not rows:
+        return [[] for _ in texts]
+    p = 1.0 / (1.0 + np.exp(-(np.asarray(_rows_to_matrix(rows, dense) @ c["si"].ravel()).ravel() + c["si_b"][0])))
+    spans = [[] for _ in texts]
+    import re
+
+    for (i, a, b), score in zip(owner, p):
+        if score >= c["si_threshold"]:
+            spans[i].append((a, b))
+        elif score >= c["word_threshold"]:
+            for m in re.finditer(r"\w+", texts[i][a:b]):
+                w = m.group(0).lower()
+                if w in F.LEXICONS["loaded"] or w in F.LEXICONS["name"]:
+                    spans[i].append((a + m.start(), a + m.end()))
+    trows, tdense, towner = [], [], []
+    for i, sp in enumerate(spans):
+        if sp:
+            _tc_rows(texts[i], sp, sents_all[i], trows, tdense)
+            towner += [(i, s, e) for s, e in sp]
+    out = [[] for _ in texts]
+    if trows:
+        best, conf = _softmax_best(np.asarray(_rows_to_matrix(trows, tdense) @ c["tc"].T) + c["tc_b"])
+        for (i, s, e), k, cf in zip(towner, best, conf):
+            out[i].append((s, e, TECHNIQUES[k], float(cf)))
+    return out

@@ -1,0 +1,99 @@
+"""Train the technique model on the PTC corpus (needs the ``train`` extra: scikit-learn).
+
+    python -m unmask.content.train --ptc ../shared/data/ptc --out src/unmask/data/techniques.npz
+
+Reads the 371 training articles and their SI and TC gold, fits the sentence model (SI) and the
+technique model (TC), picks the SI thresholds on the training articles only (out of fold), and
+writes the weights, sparse, as float16. The dev articles are not read here. The corpus is not
+copied: only the learned weights are written (credit: Da San Martino et al., SemEval-2020 Task 11).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from unmask.content import features as F
+from unmask.content.model import si_matrix, tc_matrix
+from unmask.content.semeval import TECHNIQUES, read_articles, read_labels, si_scores
+
+
+def tc_data(articles, gold):
+    by = {}
+    for a, t, s, e in gold:
+        by.setdefault(a, []).append((s, e, t))
+    mats, ys = [], []
+    for a, rows in sorted(by.items()):
+        text = articles[a]
+        mats.append(tc_matrix(text, [(s, e) for s, e, _ in rows]))
+        ys += [TECHNIQUES.index(t) for _, _, t in rows]
+    return sparse.vstack(mats).tocsr(), np.array(ys)
+
+
+def si_data(articles, gold):
+    spans = {}
+    for a, s, e in gold:
+        spans.setdefault(a, []).append((s, e))
+    mats, ys, meta = [], [], []
+    for a, text in sorted(articles.items()):
+        sents = F.sentences(text)
+        if not sents:
+            continue
+        mats.append(si_matrix(text, sents))
+        for s, e in sents:
+            ys.append(int(any(min(e, ge) > max(s, gs) for gs, ge in spans.get(a, []))))
+            meta.append((a, s, e))
+    return sparse.vstack(mats).tocsr(), np.array(ys), meta
+
+
+def _sparse_store(prefix, coef):
+    flat = coef.astype(np.float32).ravel()
+    keep = np.flatnonzero(np.abs(flat) > 1e-4)
+    return {f"{prefix}_idx": keep.astype(np.int32), f"{prefix}_val": flat[keep].astype(np.float16),
+            f"{prefix}_shape": np.array(coef.shape, np.int64)}
+
+
+def main():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_predict
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ptc", default="../shared/data/ptc")
+    ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "data" / "techniques.npz"))
+    ap.add_argument("--c-tc", type=float, default=1.0)
+    ap.add_argument("--c-si", type=float, default=0.1)
+    args = ap.parse_args()
+    t0 = time.perf_counter()
+    ptc = Path(args.ptc)
+    arts = read_articles(ptc / "train-articles")
+    x, y = tc_data(arts, read_labels(ptc / "train-task2-TC.labels", "tc"))
+    tc = LogisticRegression(C=args.c_tc, max_iter=2000, class_weight=None).fit(x, y)
+    xs, ys, meta = si_data(arts, read_labels(ptc / "train-task1-SI.labels", "si"))
+    si = LogisticRegression(C=args.c_si, max_iter=2000, class_weight="balanced")
+    oof = cross_val_predict(si, xs, ys, cv=5, method="predict_proba")[:, 1]
+    gold = read_labels(ptc / "train-task1-SI.labels", "si")
+    best = (0.0, 0.5)
+    for th in np.arange(0.3, 0.95, 0.025):
+        pred = [m for m, p in zip(meta, oof) if p >= th]
+        best = max(best, (si_scores(pred, gold)["f1"], float(th)))
+    si.fit(xs, ys)
+    store = {**_sparse_store("tc_coef", tc.coef_), "tc_intercept": tc.intercept_.astype(np.float32),
+             **_sparse_store("si_coef", si.coef_), "si_intercept": si.intercept_.astype(np.float32),
+             "si_threshold": np.array(best[1]), "word_threshold": np.array(max(0.3, best[1] - 0.15)),
+             "info": np.array(json.dumps({"corpus": "PTC v2 train (SemEval-2020 Task 11), 371 articles",
+                                          "credit": "Da San Martino et al. 2020", "c_tc": args.c_tc,
+                                          "c_si": args.c_si, "si_train_oof_f1": round(best[0], 4),
+                                          "seconds": round(time.perf_counter() - t0, 1)}))}
+    np.savez_compressed(args.out, **store)
+    print(json.dumps({"out": args.out, "si_threshold": best[1], "si_oof_f1": round(best[0], 4),
+                      "seconds": round(time.perf_counter() - t0, 1),
+                      "bytes": Path(args.out).stat().st_size}))
+
+
+if __name__ == "__main__":
+    main()
