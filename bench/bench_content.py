@@ -63,9 +63,15 @@ def main():
     docs.mkdir()
     for i in range(args.articles):
         shutil.copy(src[i % len(src)], docs / f"a{i:05d}.txt")
-    _, sec, rss = timed(exe + ["text", "analyze", str(docs), "--out", str(out / "analyze.json")])
-    res["throughput"] = {"articles": args.articles, "seconds": round(sec, 2),
-                         "articles_per_minute": round(args.articles / sec * 60), "peak_rss_mb": round(rss)}
+    for mode, extra in (("fast", ["--fast"]), ("default", [])):
+        _, sec, rss = timed(exe + ["text", "analyze", str(docs), "--out", str(out / f"analyze-{mode}.json"), *extra])
+        res[f"throughput_{mode}"] = {"articles": args.articles, "seconds": round(sec, 2),
+                                     "articles_per_minute": round(args.articles / sec * 60), "peak_rss_mb": round(rss)}
+    timed(exe + ["text", "predict", "--task", "tc", "--fast", "--articles", str(ptc / "dev-articles"), "--template",
+                 str(ptc / "dev-task-TC.labels"), "--out", str(out / "tc-fast.pred")])
+    res["ptc_dev"]["tc_micro_f1_fast"] = round(json.loads(timed(
+        exe + ["text", "evaluate", "--task", "tc", "--pred", str(out / "tc-fast.pred"), "--gold",
+               str(ptc / "dev-task-TC.labels")])[0])["micro_f1"], 4)
     if args.posts:
         data = out / "sim"
         subprocess.run(exe + ["simulate", "--posts", str(args.posts), "--seed", "11", "--set", "technique_share=0.3",

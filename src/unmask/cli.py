@@ -402,12 +402,13 @@ def text():
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--out", "out_path", type=click.Path(), help="write the JSON here (default: print it)")
 @click.option("--html", "html_path", type=click.Path(), help="also write a readable page with highlighted spans")
-def text_analyze(paths, out_path, html_path):
+@click.option("--fast", is_flag=True, help="no span embeddings (several times faster, less accurate techniques)")
+def text_analyze(paths, out_path, html_path, fast):
     """Spans, flagged sentences, counts and density for .txt files, JSONL of {id, text}, or folders."""
     from unmask.content import analyze, read_documents
 
     docs = read_documents(paths)
-    results = [analyze(t, i) for i, t in docs]
+    results = [analyze(t, i, fast=fast) for i, t in docs]
     payload = _json(results)
     if out_path:
         Path(out_path).write_text(payload, encoding="utf-8")
@@ -426,12 +427,13 @@ def text_analyze(paths, out_path, html_path):
 @click.option("--articles", required=True, type=click.Path(), help="a folder of article<ID>.txt files")
 @click.option("--template", type=click.Path(), help="TC: the spans to label (article, technique, start, end)")
 @click.option("--out", "out_path", required=True, type=click.Path())
-def text_predict(task, articles, template, out_path):
+@click.option("--fast", is_flag=True, help="no span embeddings (several times faster, less accurate techniques)")
+def text_predict(task, articles, template, out_path, fast):
     """Write SemEval-2020 Task 11 predictions (SI: article start end; TC: article technique start end)."""
     from unmask.content import predict
     from unmask.content.semeval import read_articles, read_labels, write_labels
 
-    rows = predict(task, read_articles(articles), read_labels(template, "tc") if template else None)
+    rows = predict(task, read_articles(articles), read_labels(template, "tc") if template else None, fast=fast)
     out.print(f"{len(rows):,} {task.upper()} rows: {write_labels(rows, out_path)}", highlight=False)
 
 

