@@ -52,7 +52,7 @@ def test_every_command_survives(tmp_path, capsys, name):
         assert code != 0
     if case.exists():
         assert _run(capsys, "edges", "--case", case, "--trace", "co_retweet")[0] in (0, 2)
-        assert _run(capsys, "detect", "--case", case, "--quiet")[0] == 0
+        assert _run(capsys, "detect", "--case", case, "--content", "--quiet")[0] == 0
         for fmt in ("gexf", "graphml", "csv", "parquet", "io-archive"):
             assert _run(capsys, "export", "--case", case, "--format", fmt, "--out", tmp_path / f"ex-{fmt}")[0] == 0
         assert _run(capsys, "report", "--case", case, "--out", tmp_path / "r.html")[0] == 0
