@@ -296,7 +296,7 @@ def run_checks(case: Case) -> None:
     scores.add_check_scores(case)
 
 
-def demo(out="unmask-demo", posts=20000, seed=7, progress=None) -> dict:
+def demo(out="unmask-demo", posts=40000, seed=7, progress=None) -> dict:
     """Simulate a small labelled world, run the pipeline on it, and evaluate against its labels."""
     from unmask.evaluate import evaluate
     from unmask.simulate import SimConfig, simulate

@@ -330,7 +330,7 @@ def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, time_mode, over
 
 @cli.command()
 @click.option("--out", "out_dir", default="unmask-demo", type=click.Path(), show_default=True)
-@click.option("--posts", type=int, default=20000, show_default=True)
+@click.option("--posts", type=int, default=40000, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.option("--quiet", is_flag=True)
 def demo(out_dir, posts, seed, quiet):
