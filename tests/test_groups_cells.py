@@ -79,3 +79,19 @@ def test_a_world_without_operations_flags_nobody(tmp_path):
     with Case(tmp_path / "run" / "case.duckdb", read_only=True) as case:
         assert case.engine.scalar("SELECT count(*) FROM account_scores WHERE flagged") == 0
     assert res["analyse"]["significant_links"] <= 0.05 * res["analyse"]["candidate_pairs"] * 0.05
+
+
+def test_weak_groups_are_listed_in_the_report_and_not_flagged(sim_run, tmp_path):
+    import shutil
+
+    from unmask.report.html import write_report
+    from unmask.store import Case
+
+    shutil.copy(sim_run["out"] / "case.duckdb", tmp_path / "c.duckdb")
+    with Case(tmp_path / "c.duckdb") as case:
+        weak = case.engine.scalar("SELECT max(cluster) FROM groups")
+        case.engine.execute(f"UPDATE groups SET status = 'weak' WHERE cluster = {weak}")
+        html = write_report(case, tmp_path / "r.html").read_text()
+        flagged = case.engine.scalar("SELECT count(*) FROM clusters WHERE status = 'flagged' AND is_candidate")
+        assert flagged == case.engine.scalar("SELECT count(*) FROM clusters WHERE is_candidate")
+    assert "Weak groups (not flagged)" in html and f"<td>{weak}</td>" in html
