@@ -1,7 +1,14 @@
 """Side-by-side benchmark against coordination-network-toolkit 1.5.2 (the peer), in one run.
 
+    pip install coordination-network-toolkit==1.5.2        # the peer (for this benchmark only)
     python bench/bench_vs_peer.py --posts 1000000 --out bench/out [--stress] [--similar-posts 100000]
-                                  [--link-share 0.36 ...] [--links-only]
+                                  [--link-share 0.36 ...] [--links-only] [--run-posts 1000000]
+
+Besides the kernels (one trace as one process, `run_trace.py`), it times the commands users run:
+`unmask ingest`, a whole `unmask detect --traces T --reset` per trace (after a first detect that
+builds the case's per-case tables, timed on its own row) against the peer's `compute`, checking
+that the edges stored in the case match the peer's and failing loudly when either side has none,
+and a whole `unmask run` against the peer's `preprocess` plus co_retweet, co_link and co_tweet.
 
 Each measurement is a whole process timed with /usr/bin/time (wall seconds and peak RSS). Both
 tools read the same simulated posts: unmask the archive CSV, the peer its own CSV format (written
@@ -88,6 +95,38 @@ def unmask_pairs(path):
     return set(zip(t.column("account_a").to_pylist(), t.column("account_b").to_pylist()))
 
 
+def _case_pairs(case, trace):
+    """The account pairs a whole ``unmask detect`` stored for ``trace`` (read in a process of its own)."""
+    out = subprocess.run([PY, "-c", "import duckdb, json, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+                          "print(json.dumps(c.execute('SELECT account_a, account_b FROM edges WHERE trace = ?', "
+                          "[sys.argv[2]]).fetchall()))", str(case), trace], check=True, capture_output=True, text=True)
+    return {tuple(x) for x in json.loads(out.stdout)}
+
+
+def whole_run(n, work: Path, log):
+    """``unmask run`` (ingest, every default trace, significance, networks, checks, report) against the
+    peer's preprocess plus its co_retweet, co_link and co_tweet, on the same file, one after the other."""
+    tag = f"{n // 1000}k"
+    tweets = simulate(n, work / f"sim-{tag}")
+    out = work / f"run-{tag}"
+    u = timed(["unmask", "run", str(tweets), "--out", str(out), "--overwrite", "--quiet"], log)
+    peer_db = work / f"peer-run-{tag}.db"
+    peer_db.unlink(missing_ok=True)
+    peer_in = work / f"peer-{tag}.csv"
+    if not peer_in.exists():
+        peer_csv(out / "case.duckdb", peer_in)
+    p = [timed([PY, "-m", "coordination_network_toolkit", str(peer_db), "preprocess", "--format", "csv",
+                str(peer_in)], log)]
+    for name in ("co_retweet", "co_link", "co_tweet"):
+        p.append(timed([PY, "-m", "coordination_network_toolkit", str(peer_db), "compute", name, "--time_window",
+                        "60", "--min_edge_weight", "1", "--n_cpus", "2"], log))
+    row = {"set": tag, "task": "whole `unmask run` vs peer preprocess + co_retweet + co_link + co_tweet",
+           "unmask_s": u[0], "unmask_mb": u[1], "peer_s": round(sum(x[0] for x in p), 2),
+           "peer_mb": max(x[1] for x in p)}
+    print(json.dumps(row), flush=True)
+    return [row]
+
+
 def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None):
     """One data set: the default simulation, the hot-object stress set (``stress``), or, with
     ``link_share``, a set whose organic originals carry links that often (co_link only)."""
@@ -118,6 +157,12 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
         subprocess.run([PY, "-c", f"import sqlite3; d=sqlite3.connect({str(peer_db)!r}); "
                         "d.execute(\"delete from message_url where url = ''\"); d.commit()"], check=True)
     traces = (("co_retweet", "co_retweet", 60), ("co_link", "co_link", 60), ("co_text", "co_tweet", 60))
+    whole = not stress and not link_share
+    if whole:  # the first detect on a case builds its per-case tables; later ones reuse them
+        w = timed(["unmask", "detect", "--case", str(case), "--traces", "co_link", "--reset", "--quiet"], log)
+        rows.append({"set": tag, "task": "first unmask detect on the case (builds per-case tables)",
+                     "unmask_s": w[0], "unmask_mb": w[1]})
+        print(json.dumps(rows[-1]), flush=True)
     for trace, peer_name, window in (traces[1:2] if link_share else traces):
         out_u = work / f"u-{tag}-{trace}.arrow"
         if stress:  # the peer writes every pair of a 20,000-account cascade to SQLite: see RESULTS.md
@@ -136,6 +181,17 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
                      "peer_mb": pt[1], "unmask_pairs": len(a), "peer_pairs": len(b), "only_unmask": len(a - b),
                      "only_peer": len(b - a)})
         print(json.dumps(rows[-1]), flush=True)
+        if whole:  # the command a user runs: the trace, then fusion, networks, cells, scores and checks
+            wt = timed(["unmask", "detect", "--case", str(case), "--traces", trace, "--window", f"{trace}={window}s",
+                        "--min-weight", f"{trace}=1", "--reset", "--quiet"], log)
+            c = _case_pairs(case, trace)
+            if not c or not b:
+                raise SystemExit(f"{tag} {trace}: one side found no edges (unmask {len(c)}, peer {len(b)})")
+            rows.append({"set": tag, "task": f"whole `unmask detect --traces {trace}` vs peer compute",
+                         "unmask_s": wt[0], "unmask_mb": wt[1], "peer_s": pt[0], "peer_mb": pt[1],
+                         "unmask_pairs": len(c), "peer_pairs": len(b), "only_unmask": len(c - b),
+                         "only_peer": len(b - c)})
+            print(json.dumps(rows[-1]), flush=True)
     if link_share:
         return rows
     if not stress:
@@ -188,6 +244,9 @@ def main():
     ap.add_argument("--link-share", type=float, action="append", default=[],
                     help="also co_link on a set where this share of organic originals carry a link (repeatable)")
     ap.add_argument("--links-only", action="store_true", help="only the --link-share sets")
+    ap.add_argument("--run-posts", type=int, action="append", default=None,
+                    help="sizes for whole `unmask run` against the peer's preprocess + three networks "
+                         "(default: the first --posts; 0 skips)")
     args = ap.parse_args()
     work = Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
@@ -197,6 +256,9 @@ def main():
             results += run(n, work, log, similar_posts=args.similar_posts if i == 0 else 0)
         if args.stress and not args.links_only:
             results += run((args.posts or [1_000_000])[0], work, log, stress=True, similar_posts=0)
+        for n in (args.run_posts or [(args.posts or [1_000_000])[0]]) if not args.links_only else []:
+            if n:
+                results += whole_run(n, work, log)
         for share in args.link_share:
             results += run((args.posts or [1_000_000])[0], work, log, similar_posts=0, link_share=share)
     for r in results:
