@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from tracekit import make_case, post
 from unmask.network.fusion import fuse
@@ -135,3 +136,36 @@ def test_the_null_knows_how_crowded_and_bunched_an_object_is(tmp_path):
     assert crowd["weight"] == rare["weight"] == 3
     assert crowd["expected"] > 20 * rare["expected"]
     assert crowd["p_value"] > 0.3 and rare["p_value"] < 0.02
+
+
+def test_vectorised_fusion_matches_the_definition():
+    """fuse() on random per-trace links equals the definition computed pair by pair."""
+    import pyarrow as pa
+    from scipy.stats import chi2
+
+    rng = np.random.default_rng(3)
+    names = [f"a{i:02d}" for i in range(30)]
+    tables, per_pair = [], {}
+    for trace in ("co_text", "co_retweet", "co_link"):
+        rows = set()
+        while len(rows) < 60:
+            i, j = sorted(rng.choice(30, 2, replace=False))
+            rows.add((names[i], names[j]))
+        rows = sorted(rows)
+        w = rng.integers(1, 9, len(rows))
+        p = 10.0 ** -rng.uniform(0, 12, len(rows))
+        tables.append(pa.table({"account_a": [r[0] for r in rows], "account_b": [r[1] for r in rows],
+                                "trace": [trace] * len(rows), "weight": w, "p_value": p}))
+        for r, ww, pp in zip(rows, w, p):
+            per_pair.setdefault(r, {})[trace] = (int(ww), float(pp))
+    fused = {(r["account_a"], r["account_b"]): r for r in fuse(tables, n_traces=3, m_pairs=500).to_pylist()}
+    assert sorted(fused) == sorted(per_pair)
+    for pair, d in per_pair.items():
+        stat = -2 * sum(np.log(pv) for _, pv in d.values())
+        pmin = min(pv for _, pv in d.values())
+        tip = 3 * pmin if pmin < 1e-12 else 1 - (1 - pmin) ** 3
+        want = min(1.0, 2 * min(chi2.sf(stat, 6), tip))
+        got = fused[pair]
+        assert got["p_fused"] == pytest.approx(want, rel=1e-9)
+        assert got["n_traces"] == len(d)
+        assert got["traces"] == ";".join(f"{t}:{w}:{pv:.3g}" for t, (w, pv) in sorted(d.items()))
