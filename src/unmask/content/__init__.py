@@ -56,12 +56,11 @@ def analyze(text: str, doc_id: str | None = None, lang: str | None = None, fast:
         out.update(spans=[], sentences=[], counts={}, density=0.0,
                    note="not analysed: the model was trained on English news only")
         return out
-    spans = model.find_spans(text)
+    sents, scores = model.scored_sentences(text)  # once, for the spans and the sentence flags
+    spans = model.find_spans(text, (sents, scores))
     labels = model.classify(text, [(s["start"], s["end"]) for s in spans], embeddings=not fast)
     out["spans"] = [{"start": s["start"], "end": s["end"], "technique": t, "confidence": round(c, 4),
                      "text": text[s["start"]:s["end"]]} for s, (t, c) in zip(spans, labels)]
-    sents = F.sentences(text)
-    scores = model.sentence_scores(text, sents)
     threshold = model._coefs()["si_threshold"]
     out["sentences"] = [{"start": a, "end": b, "propaganda": bool(p >= threshold), "score": round(float(p), 4)}
                         for (a, b), p in zip(sents, scores)]

@@ -12,6 +12,7 @@ English only: the corpus is English news. Text in other scripts or languages is 
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -62,12 +63,16 @@ def tc_matrix(text: str, spans: list[tuple[int, int]], sents=None) -> sparse.csr
     return _rows_to_matrix(rows, dense)
 
 
-def si_matrix(text: str, sents) -> sparse.csr_matrix:
-    rows, dense = [], []
+def _si_rows(text: str, sents, rows: list, dense: list) -> None:
     for a, b in sents:
         toks = F.tokens(text[a:b])
         rows.append(F.hashed([("t", toks)]))
         dense.append(F.cues(toks, text[a:b]))
+
+
+def si_matrix(text: str, sents) -> sparse.csr_matrix:
+    rows, dense = [], []
+    _si_rows(text, sents, rows, dense)
     return _rows_to_matrix(rows, dense)
 
 
@@ -114,6 +119,19 @@ def _coefs():
             "si_threshold": float(w["si_threshold"]), "word_threshold": float(w["word_threshold"])}
 
 
+def _softmax_best(z):
+    """Per row: the best class and its softmax probability."""
+    z = z - z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    best = p.argmax(axis=1)
+    return best, p[np.arange(len(best)), best]
+
+
+def _sigmoid_scores(x, c) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(np.asarray(x @ c["si"].ravel()).ravel() + c["si_b"][0])))
+
+
 def classify(text: str, spans: list[tuple[int, int]], embeddings: bool = True) -> list[tuple[str, float]]:
     """(technique, confidence) for each span of ``text``; with span embeddings when ``embeddings``
     and :func:`uses_embeddings` (better, about 12 ms a span on two cores)."""
@@ -126,48 +144,44 @@ def classify(text: str, spans: list[tuple[int, int]], embeddings: bool = True) -
         z = sparse.hstack([x, sparse.csr_matrix(emb)]).tocsr() @ c["tce"].T + c["tce_b"]
     else:
         z = x @ c["tc"].T + c["tc_b"]
-    z = z - z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
-    best = p.argmax(axis=1)
-    return [(TECHNIQUES[i], float(p[r, i])) for r, i in enumerate(best)]
+    best, conf = _softmax_best(np.asarray(z))
+    return [(TECHNIQUES[k], float(cf)) for k, cf in zip(best, conf)]
 
 
 def sentence_scores(text: str, sents) -> np.ndarray:
     """Probability that each sentence carries a propaganda technique."""
     if not sents:
         return np.zeros(0)
-    c = _coefs()
-    z = np.asarray(si_matrix(text, sents) @ c["si"].ravel()).ravel() + c["si_b"][0]
-    return 1.0 / (1.0 + np.exp(-z))
+    return _sigmoid_scores(si_matrix(text, sents), _coefs())
 
 
-def find_spans(text: str) -> list[dict]:
-    """Spans (start, end, sentence probability) a reader should look at: flagged sentences, and
-    loaded or labelling words inside other sentences."""
-    c = _coefs()
+_WORD = re.compile(r"\w+")
+
+
+def _spans_in(text: str, a: int, b: int, score: float, c) -> list[tuple[int, int]]:
+    """The span rule for one scored sentence ``text[a:b]``: the whole sentence at or above the SI
+    threshold; between the lower threshold and that, its loaded or labelling words."""
+    if score >= c["si_threshold"]:
+        return [(a, b)]
+    if score < c["word_threshold"]:
+        return []
+    return [(a + m.start(), a + m.end()) for m in _WORD.finditer(text[a:b])
+            if m.group(0).lower() in F.LEXICONS["loaded"] or m.group(0).lower() in F.LEXICONS["name"]]
+
+
+def scored_sentences(text: str) -> tuple[list, np.ndarray]:
+    """The sentences of ``text`` and their SI probabilities."""
     sents = F.sentences(text)
-    scores = sentence_scores(text, sents)
-    out = []
-    for (a, b), p in zip(sents, scores):
-        if p >= c["si_threshold"]:
-            out.append({"start": a, "end": b, "sentence_score": float(p)})
-        elif p >= c["word_threshold"]:
-            import re
-
-            for m in re.finditer(r"\w+", text[a:b]):
-                w = m.group(0).lower()
-                if w in F.LEXICONS["loaded"] or w in F.LEXICONS["name"]:
-                    out.append({"start": a + m.start(), "end": a + m.end(), "sentence_score": float(p)})
-    return out
+    return sents, sentence_scores(text, sents)
 
 
-def _softmax_best(z):
-    z = z - z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
-    best = p.argmax(axis=1)
-    return best, p[np.arange(len(best)), best]
+def find_spans(text: str, scored=None) -> list[dict]:
+    """Spans (start, end, sentence probability) a reader should look at: flagged sentences, and
+    loaded or labelling words inside other sentences. ``scored`` reuses :func:`scored_sentences`."""
+    c = _coefs()
+    sents, scores = scored if scored is not None else scored_sentences(text)
+    return [{"start": s, "end": e, "sentence_score": float(p)}
+            for (a, b), p in zip(sents, scores) for s, e in _spans_in(text, a, b, p, c)]
 
 
 def analyze_batch(texts: list[str]) -> list[list[tuple]]:
@@ -177,25 +191,13 @@ def analyze_batch(texts: list[str]) -> list[list[tuple]]:
     sents_all = [F.sentences(t) for t in texts]
     rows, dense, owner = [], [], []
     for i, (t, ss) in enumerate(zip(texts, sents_all)):
-        for a, b in ss:
-            toks = F.tokens(t[a:b])
-            rows.append(F.hashed([("t", toks)]))
-            dense.append(F.cues(toks, t[a:b]))
-            owner.append((i, a, b))
+        _si_rows(t, ss, rows, dense)
+        owner += [(i, a, b) for a, b in ss]
     if not rows:
         return [[] for _ in texts]
-    p = 1.0 / (1.0 + np.exp(-(np.asarray(_rows_to_matrix(rows, dense) @ c["si"].ravel()).ravel() + c["si_b"][0])))
     spans = [[] for _ in texts]
-    import re
-
-    for (i, a, b), score in zip(owner, p):
-        if score >= c["si_threshold"]:
-            spans[i].append((a, b))
-        elif score >= c["word_threshold"]:
-            for m in re.finditer(r"\w+", texts[i][a:b]):
-                w = m.group(0).lower()
-                if w in F.LEXICONS["loaded"] or w in F.LEXICONS["name"]:
-                    spans[i].append((a + m.start(), a + m.end()))
+    for (i, a, b), score in zip(owner, _sigmoid_scores(_rows_to_matrix(rows, dense), c)):
+        spans[i] += _spans_in(texts[i], a, b, score, c)
     trows, tdense, towner = [], [], []
     for i, sp in enumerate(spans):
         if sp:
