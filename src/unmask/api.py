@@ -237,29 +237,29 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
     with Case(case_path) as case:
         done = finished_steps(case) if resume else []
         result = {"case": str(case_path), "resumed_after": done[-1] if done else None}
+        # Run from the first step not finished on: a step invalidates the steps after it.
+        todo = STEPS[next((i for i, s in enumerate(STEPS) if s not in done), len(STEPS)):]
         t0 = time.perf_counter()
-        if "ingest" not in done:
+        if "ingest" in todo:
             loaded = ingest(case, inputs, fmt=fmt, mapping=mapping, const=const, time_mode=time_mode)
             _finish_step(case, "ingest")
             result["ingest"] = [r.as_dict() for r in loaded]
             timings["ingest"] = time.perf_counter() - t0
-        if "detect" not in done:
+        if "detect" in todo:
             t0 = time.perf_counter()
             with step(case, "detect"):
                 result["detect"] = detect(case, traces=traces, windows=windows, min_weights=min_weights,
                                           engine=engine, seed=seed, progress=progress)
             timings["detect"] = time.perf_counter() - t0
-            done = [s for s in done if s in ("ingest",)]
-        if "analyse" not in done:
+        if "analyse" in todo:
             t0 = time.perf_counter()
             with step(case, "analyse"):
                 result["analyse"] = analyse(case, alpha=alpha, resolution=resolution, seed=seed,
                                             min_cluster=min_cluster)
             timings["analyse"] = time.perf_counter() - t0
-            done = [s for s in done if s in ("ingest", "detect")]
         else:
             result["analyse"] = case.get_meta("analyse")
-        if "checks" not in done:
+        if "checks" in todo:
             t0 = time.perf_counter()
             with step(case, "checks"):
                 run_checks(case)

@@ -16,13 +16,18 @@ def data_version(case, extra: str = "") -> str:
     return f"posts={posts};ingest={last}" + (f";{extra}" if extra else "")
 
 
-def is_current(case, name: str, extra: str = "") -> bool:
-    """Whether table ``name`` was computed from the posts as they are now."""
-    stored = case.get_meta("per_case", {}).get(name)
-    return bool(stored) and case.has_table(name) and stored == data_version(case, extra)
+def is_current(case, *names: str, extra: str = "") -> bool:
+    """Whether every table in ``names`` was computed from the posts as they are now."""
+    stored = case.get_meta("per_case", {})
+    if not all(stored.get(n) and case.has_table(n) for n in names):
+        return False
+    version = data_version(case, extra)
+    return all(stored[n] == version for n in names)
 
 
-def mark_current(case, name: str, extra: str = "") -> None:
+def mark_current(case, *names: str, extra: str = "") -> None:
+    """Record that the tables in ``names`` were just computed from the posts as they are now."""
     versions = case.get_meta("per_case", {})
-    versions[name] = data_version(case, extra)
+    version = data_version(case, extra)
+    versions.update({n: version for n in names})
     case.set_meta("per_case", versions)

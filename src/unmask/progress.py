@@ -16,16 +16,15 @@ class Reporter:
 
     def __init__(self):
         self.label, self.total_units, self.total_rows = "", 0, 0
-        self.units, self.rows, self.started = 0, 0, time.perf_counter()
-        self.engine = None
+        self.units, self.started, self.engine = 0, time.perf_counter(), None
 
     def start(self, label: str, total_units: int, total_rows: int, engine=None) -> None:
         self.label, self.total_units, self.total_rows = label, max(1, total_units), max(0, total_rows)
-        self.units, self.rows, self.started, self.engine = 0, 0, time.perf_counter(), engine
+        self.units, self.started, self.engine = 0, time.perf_counter(), engine
 
     def advance(self, rows: int = 0, note=None) -> None:
+        """One unit done (``rows`` is what it handled; the rate here comes from the totals)."""
         self.units += 1
-        self.rows += rows
 
     def __call__(self, note) -> None:  # the plain-callable protocol: one unit done
         pass

@@ -38,7 +38,7 @@ def analyse_posts(case, batch: int = 20_000, progress=None) -> dict:
     from unmask import progress as prog
 
     version = "v2;model=" + str(model.weights()["info"].item())[:40]
-    if percase.is_current(case, "content_spans", version) and percase.is_current(case, "content_posts", version):
+    if percase.is_current(case, "content_spans", "content_posts", extra=version):
         return {"cached": True}
     eng = case.engine
     total = int(eng.scalar(f"SELECT count(*) FROM posts WHERE kind <> 'retweet' AND length(text) >= {MIN_CHARS}"))
@@ -66,8 +66,7 @@ def analyse_posts(case, batch: int = 20_000, progress=None) -> dict:
     eng.drop("_content_src")
     case.write_table("content_posts", pa.table(done, schema=ANALYSED))
     case.write_table("content_spans", pa.table(spans, schema=SPANS))
-    for name in ("content_posts", "content_spans"):
-        percase.mark_current(case, name, version)
+    percase.mark_current(case, "content_posts", "content_spans", extra=version)
     return {"posts": total, "analysed": int(sum(done["analysed"])), "spans": len(spans["post_id"])}
 
 

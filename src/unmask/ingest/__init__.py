@@ -72,6 +72,7 @@ def ingest(case, paths, fmt: str | None = None, mapping: dict | None = None, con
     prog.start(progress, "ingest", len(paths), sum(estimate_rows(p) for p in paths), case.engine)
     with tempfile.TemporaryDirectory(prefix="unmask-ingest-") as work, case.transaction():
         for path in paths:
+            first = len(results)  # this path's results (a zip gives one per member)
             for real, name in _expand(path, work):
                 chosen = fmt or sniff(str(real))
                 if chosen not in ADAPTERS:
@@ -84,7 +85,7 @@ def ingest(case, paths, fmt: str | None = None, mapping: dict | None = None, con
                 results.append(load(case, src))
                 if chosen in ("csv", "jsonl", "parquet"):
                     _note_missing_actions(case, results[-1])
-            prog.advance(progress, sum(r.rows_read for r in results if r.file.startswith(str(path))), results[-1:])
+            prog.advance(progress, sum(r.rows_read for r in results[first:]), results[first:])
     return results
 
 

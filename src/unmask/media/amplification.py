@@ -30,7 +30,8 @@ def run(case, extra_lists=None) -> dict:
     media = load(extra_lists)
     domains = media["domains"]
     version = "list=" + ",".join(v["sha256"][:16] for v in media["version"])
-    if percase.is_current(case, "account_links", version) and percase.is_current(case, "state_media_shares", version):
+    tables = ("account_links", "state_media_shares", "state_media_echoes")
+    if percase.is_current(case, *tables, extra=version):
         links = case.table("account_links").to_pylist()
         case.write_table("proxy_domains", proxies(case, links, domains))
         case.set_meta("state_media_list", media["version"])
@@ -63,8 +64,7 @@ def run(case, extra_lists=None) -> dict:
 
     case.write_table("state_media_echoes", echo.run(case, media))
     case.set_meta("state_media_list", media["version"])
-    for name in ("account_links", "state_media_shares", "state_media_echoes"):
-        percase.mark_current(case, name, version)
+    percase.mark_current(case, *tables, extra=version)
     return {"accounts_with_links": len(per_acc), "list": media["version"]}
 
 
