@@ -43,12 +43,13 @@ def analyse_posts(case, batch: int = 20_000, progress=None) -> dict:
     eng = case.engine
     total = int(eng.scalar(f"SELECT count(*) FROM posts WHERE kind <> 'retweet' AND length(text) >= {MIN_CHARS}"))
     prog.start(progress, "content", max(1, (total + batch - 1) // batch), total, None)
-    eng.create_table("_content_src", f"""SELECT post_id, account_id, text, lang, text_hash FROM posts
-                                          WHERE kind <> 'retweet' AND length(text) >= {MIN_CHARS}""")
     spans = {k: [] for k in SPANS.names}
     done = {k: [] for k in ANALYSED.names}
-    for start in range(0, total, batch):
-        rows = eng.query(f"SELECT * FROM _content_src ORDER BY post_id LIMIT {batch} OFFSET {start}").to_pylist()
+    # One sorted scan, streamed a batch at a time (nothing else is sent to the engine meanwhile).
+    for chunk in eng.query_batches(f"""SELECT post_id, account_id, text, lang, text_hash FROM posts
+                                      WHERE kind <> 'retweet' AND length(text) >= {MIN_CHARS}
+                                      ORDER BY post_id""", batch):
+        rows = chunk.to_pylist()
         ok = [trained_for(r["text"], r["lang"] if r["lang"] not in (None, "", "und") else None) for r in rows]
         texts = [r["text"] for r, k in zip(rows, ok) if k]
         found = iter(model.analyze_batch(texts))
@@ -63,7 +64,6 @@ def analyse_posts(case, batch: int = 20_000, progress=None) -> dict:
                 for key, v in zip(SPANS.names, (r["post_id"], r["account_id"], t, s, e, c, r["text"][s:e][:200])):
                     spans[key].append(v)
         prog.advance(progress, len(rows), "content")
-    eng.drop("_content_src")
     case.write_table("content_posts", pa.table(done, schema=ANALYSED))
     case.write_table("content_spans", pa.table(spans, schema=SPANS))
     percase.mark_current(case, "content_posts", "content_spans", extra=version)
