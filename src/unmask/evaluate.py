@@ -50,16 +50,17 @@ def ari_nmi(a, b) -> tuple[float, float]:
     expected = sa * sb / _comb2(n) if n > 1 else 0.0
     maxi = (sa + sb) / 2
     ari = (sum_ij - expected) / (maxi - expected) if maxi != expected else 1.0
-    mi = sum(v / n * math.log(v * n / (ca[i] * cb[j])) for (i, j), v in cont.items())
-    ha = -sum(v / n * math.log(v / n) for v in ca.values())
-    hb = -sum(v / n * math.log(v / n) for v in cb.values())
+    mi, ha, hb = _information(cont, ca, cb, n)
     nmi = mi / math.sqrt(ha * hb) if ha > 0 and hb > 0 else (1.0 if ha == hb else 0.0)
     return float(ari), float(nmi)
 
 
-def _entropy(counts) -> float:
-    n = sum(counts)
-    return -sum(c / n * math.log(c / n) for c in counts if c) if n else 0.0
+def _information(cont: Counter, ca: Counter, cb: Counter, n: int) -> tuple[float, float, float]:
+    """Mutual information of two labelings (``cont`` their joint counts) and the entropy of each."""
+    mi = sum(v / n * math.log(v * n / (ca[i] * cb[j])) for (i, j), v in cont.items())
+    ha = -sum(v / n * math.log(v / n) for v in ca.values())
+    hb = -sum(v / n * math.log(v / n) for v in cb.values())
+    return mi, ha, hb
 
 
 def agreement(truth, pred) -> dict:
@@ -70,8 +71,7 @@ def agreement(truth, pred) -> dict:
         return {"homogeneity": None, "completeness": None, "nmi": None, "accounts": 0}
     cont = Counter(zip(truth, pred))
     ct, cp = Counter(truth), Counter(pred)
-    mi = sum(v / n * math.log(v * n / (ct[i] * cp[j])) for (i, j), v in cont.items())
-    ht, hp = _entropy(ct.values()), _entropy(cp.values())
+    mi, ht, hp = _information(cont, ct, cp, n)
     hom = mi / ht if ht > 0 else 1.0
     com = mi / hp if hp > 0 else 1.0
     nmi = 2 * hom * com / (hom + com) if hom + com > 0 else 0.0
