@@ -114,14 +114,10 @@ def write_tables(case, path: Path, fmt: str):
               "clusters": case.engine.query("SELECT * FROM operations ORDER BY rank") if case.has_table("operations")
               else case.table("clusters"),
               "cluster_members": case.table("clusters"),
-              "groups": case.table("groups") if case.has_table("groups") else None,
-              "cells": case.table("cells") if case.has_table("cells") else None,
-              "content_profiles": case.table("content_profiles") if case.has_table("content_profiles") else None,
-              "content_phrases": case.table("content_phrases") if case.has_table("content_phrases") else None}
+              **{name: case.table(name) for name in ("groups", "cells", "content_profiles", "content_phrases")
+                 if case.has_table(name)}}
     written = []
     for name, table in tables.items():
-        if table is None:
-            continue
         if fmt == "parquet":
             pq.write_table(table, path / f"{name}.parquet")
             written.append(path / f"{name}.parquet")
