@@ -46,14 +46,14 @@ def test_reset_forgets_and_new_posts_refresh(detected, tmp_path):
     api.detect(case, traces=["co_retweet"], keep=False)
     assert case.get_meta("detect")["traces"] == ["co_retweet"]
     assert case.engine.scalar("SELECT count(DISTINCT trace) FROM edges") <= 1
-    from unmask import percase
+    import unmask.persona.checks as persona
 
-    assert percase.is_current(case, "personas")
+    assert persona.profiles_current(case)
     extra = tmp_path / "more.csv"
     extra.write_text("post_id,account_id,created_at,text\nnew1,newcomer,2018-03-05T10:00:00Z,a new post\n")
     ingest(case, [extra])
-    assert not percase.is_current(case, "personas")
+    assert not persona.profiles_current(case)
     api.analyse(case)
     api.run_checks(case)
-    assert percase.is_current(case, "personas")
+    assert persona.profiles_current(case)
     assert case.engine.scalar("SELECT count(*) FROM personas WHERE account_id = 'newcomer'") == 1

@@ -114,10 +114,8 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5) -> di
     run's false links, or ``small``); ``is_candidate`` is true for flagged networks only.
     """
     info = case.get_meta("detect")
-    edges = case.table("edges")
-    per_trace = [edges.filter(pa.compute.equal(edges.column("trace"), t)) for t in info["traces"]]
     m_pairs = sum(s["candidate_pairs"] for s in info["stats"].values())
-    fused = fusion.fuse(per_trace, len(info["traces"]), m_pairs)
+    fused = fusion.fuse_relation(case.engine, "edges", len(info["traces"]), m_pairs)
     case.write_table("fused_edges", fused)
     sig = fused.filter(pa.compute.less_equal(fused.column("q_fused"), alpha))
     part = clustering.leiden(sig, resolution=resolution, seed=seed, min_size=min_cluster)

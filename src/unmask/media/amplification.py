@@ -24,16 +24,15 @@ def link_table(case):
 
 def run(case, extra_lists=None) -> dict:
     """State-media shares and echoes per account (per-case tables, refreshed only when new posts
-    arrive or the list changes) and proxy domains per flagged network (every run)."""
+    arrive or the list changes) and proxy domains per flagged network (every run, in the engine)."""
     from unmask import percase
 
     media = load(extra_lists)
     domains = media["domains"]
-    version = "list=" + ",".join(v["sha256"][:16] for v in media["version"])
+    version = "list=" + ",".join(v["sha256"][:16] for v in media["version"]) + ";links=2"  # links=2: headline column
     tables = ("account_links", "state_media_shares", "state_media_echoes")
     if percase.is_current(case, *tables, extra=version):
-        links = case.table("account_links").to_pylist()
-        case.write_table("proxy_domains", proxies(case, links, domains))
+        case.write_table("proxy_domains", proxies(case, domains))
         case.set_meta("state_media_list", media["version"])
         return {"accounts_with_links": case.count("state_media_shares"), "list": media["version"], "cached": True}
     links = link_table(case)
@@ -41,6 +40,7 @@ def run(case, extra_lists=None) -> dict:
         [{k: r[k] for k in ("account_id", "post_id", "text", "domain")} for r in links],
         schema=pa.schema([("account_id", pa.string()), ("post_id", pa.string()), ("text", pa.string()),
                           ("domain", pa.string())])))
+    case.engine.execute(f"CREATE OR REPLACE TABLE account_links AS SELECT *, {HEADLINE} AS headline FROM account_links")
     per_acc = defaultdict(lambda: {"links": 0, "state": 0, "countries": Counter(), "short": 0})
     for r in links:
         a = per_acc[r["account_id"]]
@@ -59,7 +59,7 @@ def run(case, extra_lists=None) -> dict:
          "state_media_countries": json.dumps(dict(sorted(v["countries"].items()))), "shortened_links": v["short"]}
         for a, v in sorted(per_acc.items())], schema=schema)
     case.write_table("state_media_shares", shares)
-    case.write_table("proxy_domains", proxies(case, links, domains))
+    case.write_table("proxy_domains", proxies(case, domains))
     from unmask.media import echo
 
     case.write_table("state_media_echoes", echo.run(case, media))
@@ -68,54 +68,57 @@ def run(case, extra_lists=None) -> dict:
     return {"accounts_with_links": len(per_acc), "list": media["version"]}
 
 
-def proxies(case, links, domains) -> pa.Table:
-    """Rank non-state domains per candidate cluster by co-sharing with state media and copied headlines."""
-    cluster_of = {}
-    if case.has_table("clusters"):
-        cluster_of = {r["account_id"]: r["cluster"] for r in
-                      case.engine.query("SELECT account_id, cluster FROM clusters WHERE is_candidate").to_pylist()}
-    state_texts = {_headline(r["text"]) for r in links if r["domain"] in domains and _headline(r["text"])}
-    by_cluster = defaultdict(lambda: defaultdict(set))
-    state_accounts = defaultdict(set)
-    copied = Counter()
-    for r in links:
-        c = cluster_of.get(r["account_id"])
-        if r["domain"] in domains:
-            if c is not None:
-                state_accounts[c].add(r["account_id"])
-            continue
-        if r["domain"] in SHORTENERS or not r["domain"]:
-            continue
-        if c is not None:
-            by_cluster[c][r["domain"]].add(r["account_id"])
-        if _headline(r["text"]) in state_texts:
-            copied[r["domain"]] += 1
-    global_users = defaultdict(set)
-    for r in links:
-        global_users[r["domain"]].add(r["account_id"])
-    rows = []
-    for c, doms in by_cluster.items():
-        if not state_accounts[c]:
-            continue
-        for d, accs in doms.items():
-            both = accs & state_accounts[c]
-            if len(both) < 2:
-                continue
-            outside = len(global_users[d] - set(a for a, cc in cluster_of.items() if cc == c))
-            rows.append({"cluster": c, "domain": d, "accounts": len(accs), "also_share_state_media": len(both),
-                         "share_with_state": len(both) / len(accs), "accounts_outside_cluster": outside,
-                         "copied_state_headlines": copied[d],
-                         "evidence": f"{len(both)} of {len(accs)} cluster accounts linking {d} also link state media; "
-                                     f"{outside} accounts outside the cluster link it; {copied[d]} posts repeat a "
-                                     "headline posted with a state-media link"})
-    rows.sort(key=lambda r: (r["cluster"], -r["share_with_state"] * r["accounts"], r["domain"]))
-    schema = pa.schema([("cluster", pa.int64()), ("domain", pa.string()), ("accounts", pa.int64()),
-                        ("also_share_state_media", pa.int64()), ("share_with_state", pa.float64()),
-                        ("accounts_outside_cluster", pa.int64()), ("copied_state_headlines", pa.int64()),
-                        ("evidence", pa.string())])
-    return pa.Table.from_pylist(rows, schema=schema)
+# A post's headline: its first eight words that are not links, lower-cased; none under five words.
+_WORDS = "list_filter(string_split_regex(lower(coalesce(text, '')), '\\s+'), lambda w: w <> '' AND NOT starts_with(w, 'http'))"
+HEADLINE = f"CASE WHEN len({_WORDS}) >= 5 THEN array_to_string({_WORDS}[1:8], ' ') ELSE '' END"
+
+PROXY_SCHEMA = pa.schema([("cluster", pa.int64()), ("domain", pa.string()), ("accounts", pa.int64()),
+                          ("also_share_state_media", pa.int64()), ("share_with_state", pa.float64()),
+                          ("accounts_outside_cluster", pa.int64()), ("copied_state_headlines", pa.int64()),
+                          ("evidence", pa.string())])
 
 
-def _headline(text):
-    words = [w for w in (text or "").lower().split() if not w.startswith("http")]
-    return " ".join(words[:8]) if len(words) >= 5 else ""
+def proxies(case, domains) -> pa.Table:
+    """Rank non-state domains per candidate cluster by co-sharing with state media and copied headlines.
+
+    A domain is listed for a cluster when at least two of the cluster's accounts that link it also
+    link state media; ``copied_state_headlines`` counts posts linking it whose headline was also
+    posted with a state-media link. One query over the per-case link table."""
+    if not case.has_table("clusters"):
+        return PROXY_SCHEMA.empty_table()
+    eng = case.engine
+    eng.register("_state_domains", pa.table({"domain": pa.array(sorted(domains), pa.string())}))
+    eng.register("_shorteners", pa.table({"domain": pa.array(sorted(SHORTENERS), pa.string())}))
+    try:
+        rows = eng.query("""
+        WITH cl AS (SELECT account_id, cluster FROM clusters WHERE is_candidate),
+        l AS (SELECT a.account_id, a.domain, a.headline, c.cluster,
+                     a.domain IN (SELECT domain FROM _state_domains) AS st,
+                     a.domain IN (SELECT domain FROM _shorteners) OR coalesce(a.domain, '') = '' AS skip
+              FROM account_links a LEFT JOIN cl c USING (account_id)),
+        state_texts AS (SELECT DISTINCT headline FROM l WHERE st AND headline <> ''),
+        copied AS (SELECT domain, count(*) AS n FROM l
+                   WHERE NOT st AND NOT skip AND headline IN (SELECT headline FROM state_texts) GROUP BY domain),
+        state_acc AS (SELECT DISTINCT cluster, account_id FROM l WHERE st AND cluster IS NOT NULL),
+        dom_acc AS (SELECT DISTINCT cluster, domain, account_id FROM l WHERE NOT st AND NOT skip AND cluster IS NOT NULL),
+        per AS (SELECT d.cluster, d.domain, count(*) AS accounts, count(s.account_id) AS both_
+                FROM dom_acc d LEFT JOIN state_acc s ON s.cluster = d.cluster AND s.account_id = d.account_id
+                GROUP BY d.cluster, d.domain HAVING count(s.account_id) >= 2),
+        users AS (SELECT DISTINCT domain, account_id FROM l WHERE domain IN (SELECT domain FROM per)),
+        outside AS (SELECT p.cluster, p.domain, count(u.account_id) FILTER (WHERE c.account_id IS NULL) AS n
+                    FROM per p JOIN users u ON u.domain = p.domain
+                    LEFT JOIN cl c ON c.account_id = u.account_id AND c.cluster = p.cluster
+                    GROUP BY p.cluster, p.domain)
+        SELECT p.cluster, p.domain, p.accounts, p.both_ AS also_share_state_media,
+               p.both_ / p.accounts AS share_with_state, o.n AS accounts_outside_cluster,
+               coalesce(k.n, 0) AS copied_state_headlines
+        FROM per p JOIN outside o USING (cluster, domain) LEFT JOIN copied k USING (domain)
+        ORDER BY p.cluster, -(p.both_ / p.accounts) * p.accounts, p.domain""").to_pylist()
+    finally:
+        eng.unregister("_state_domains")
+        eng.unregister("_shorteners")
+    for r in rows:
+        r["evidence"] = (f"{r['also_share_state_media']} of {r['accounts']} cluster accounts linking {r['domain']} "
+                         f"also link state media; {r['accounts_outside_cluster']} accounts outside the cluster link "
+                         f"it; {r['copied_state_headlines']} posts repeat a headline posted with a state-media link")
+    return pa.Table.from_pylist(rows, schema=PROXY_SCHEMA)

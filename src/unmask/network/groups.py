@@ -29,7 +29,7 @@ import math
 from collections import defaultdict
 
 import numpy as np
-from scipy.stats import gamma, poisson
+from scipy.special import gammaincc, gammaln, xlogy
 
 from unmask.network.significance import bh
 
@@ -42,7 +42,8 @@ def group_pvalue(links: int, strength: float, mu: float) -> float:
         return 0.0
     hi = int(max(links + 50, mu + 12 * math.sqrt(mu) + 50))
     n = np.arange(links, hi + 1)
-    return float(min(1.0, np.sum(poisson.pmf(n, mu) * gamma.sf(max(strength, 0.0), n))))
+    pmf = np.exp(xlogy(n, mu) - gammaln(n + 1) - mu)  # Poisson(mu) at n
+    return float(min(1.0, np.sum(pmf * gammaincc(n, max(strength, 0.0)))))  # times the Gamma(n) tail
 
 
 def test_groups(members: dict, sig_links: list, alpha: float) -> dict:

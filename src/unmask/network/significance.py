@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.stats import poisson
+from scipy.special import pdtrc
 
 
 def trace_pvalues(result) -> pa.Table:
@@ -32,18 +32,13 @@ def trace_pvalues(result) -> pa.Table:
         empty = pa.array([], pa.float64())
         return (edges.append_column("expected", empty).append_column("expected_rhythm", empty)
                 .append_column("p_value", empty))
-    counts = dict(zip(result.account_actions.column("account_id").to_pylist(),
-                      result.account_actions.column("k").to_pylist()))
-    k = np.array(list(counts.values()), float)
+    k = result.account_actions.column("k").to_numpy().astype(float)
     M = max(k.sum(), 2.0)
-    names_a, names_b = edges.column("account_a").to_pylist(), edges.column("account_b").to_pylist()
-    ka = np.array([counts.get(a, 1) for a in names_a], float)
-    kb = np.array([counts.get(b, 1) for b in names_b], float)
+    ka = _lookup(edges.column("account_a"), result.account_actions, "k", 1.0)
+    kb = _lookup(edges.column("account_b"), result.account_actions, "k", 1.0)
     if result.account_reach is not None:
-        reach = dict(zip(result.account_reach.column("account_id").to_pylist(),
-                         result.account_reach.column("reach").to_pylist()))
-        ra = np.array([reach.get(a, 0.0) for a in names_a], float)
-        rb = np.array([reach.get(b, 0.0) for b in names_b], float)
+        ra = _lookup(edges.column("account_a"), result.account_reach, "reach", 0.0)
+        rb = _lookup(edges.column("account_b"), result.account_reach, "reach", 0.0)
         lam = np.maximum(kb * ra, ka * rb) / M
     else:  # a trace without per-object window counts: the global configuration null
         C = max(int(result.stats["cross_pairs"]) + int(result.stats["pairs_skipped_hot"]), 1)
@@ -60,6 +55,15 @@ def trace_pvalues(result) -> pa.Table:
             .append_column("p_value", pa.array(p)))
 
 
+def _lookup(accounts, table: pa.Table, column: str, default: float) -> np.ndarray:
+    """``table[column]`` for each of ``accounts`` (matched on ``account_id``), ``default`` where absent."""
+    idx = pc.index_in(accounts, value_set=table.column("account_id").combine_chunks())
+    found = pc.is_valid(idx).to_numpy(zero_copy_only=False)
+    values = table.column(column).to_numpy().astype(float)
+    where = pc.fill_null(idx, 0).to_numpy(zero_copy_only=False)
+    return np.where(found, values[where] if len(values) else default, default)
+
+
 def tail_given_seen(w, lam) -> np.ndarray:
     """``P(X >= w | X >= 1)`` for ``X ~ Poisson(lam)``: the p-value of a pair that is tested because it
     co-acted at least once (only such pairs are candidates, and BH counts only them), so that the
@@ -67,7 +71,7 @@ def tail_given_seen(w, lam) -> np.ndarray:
     lam = np.asarray(lam, float)
     w = np.asarray(w, float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_p = poisson.logsf(w - 1, lam) - np.log(-np.expm1(-lam))
+        log_p = np.log(np.where(w >= 1, pdtrc(w - 1, lam), 1.0)) - np.log(-np.expm1(-lam))  # P(X >= w), log
     p = np.exp(np.minimum(log_p, 0.0))
     return np.where(np.isfinite(lam) & (lam > 0), np.where(np.isnan(p), 1.0, p), np.where(lam > 0, 1.0, 0.0))
 

@@ -38,7 +38,24 @@ PERSONAS = pa.schema([
     ("behaviour_tz_confidence", pa.float64()), ("template", pa.string()), ("off_days", pa.string()),
     ("lunch_pause", pa.bool_()), ("claimed_place", pa.string()), ("claimed_zone", pa.string()),
     ("claimed_country", pa.string()), ("claimed_utc_offset", pa.float64()), ("profession_claim", pa.string()),
-    ("post_language", pa.string()), ("post_language_share", pa.float64())])
+    ("post_language", pa.string()), ("post_language_share", pa.float64()), ("main_client", pa.string())])
+
+
+PERSONAS_VERSION = "personas=2"  # 2: main_client and client_use
+
+
+def profiles_current(case) -> bool:
+    """Whether ``personas`` (and ``client_use``) were computed from the posts as they are now."""
+    from unmask import percase
+
+    return percase.is_current(case, "personas", "client_use", extra=PERSONAS_VERSION)
+
+
+def _client_use(case) -> str:
+    """Posts per account and client app, as the per-case table ``client_use`` (made with ``personas``)."""
+    case.engine.execute("CREATE OR REPLACE TABLE client_use AS "
+                        "SELECT account_id, client, count(*) AS n FROM posts GROUP BY account_id, client")
+    return "client_use"
 
 
 def profiles(case) -> pa.Table:
@@ -46,10 +63,10 @@ def profiles(case) -> pa.Table:
     computed once per case and again only when new posts arrive (:mod:`unmask.percase`)."""
     from unmask import percase
 
-    if percase.is_current(case, "personas"):
+    if profiles_current(case):
         return case.table("personas")
     table = _profiles(case)
-    percase.mark_current(case, "personas")
+    percase.mark_current(case, "personas", "client_use", extra=PERSONAS_VERSION)
     return table
 
 
@@ -57,24 +74,32 @@ def _profiles(case) -> pa.Table:
     eng = case.engine
     acc = eng.query("""SELECT account_id, handle, description, reported_location, account_language, created_at
                        FROM accounts ORDER BY account_id""").to_pylist()
-    index = {a["account_id"]: i for i, a in enumerate(acc)}
-    posts = eng.query(f"SELECT account_id, {eng.epoch_ms('created_at')} AS t, lang FROM posts "
-                      "ORDER BY account_id, t")
-    ids = posts.column("account_id").to_pylist()
-    t = np.array(posts.column("t").to_pylist(), dtype=np.int64)
-    ai = np.array([index.get(x, -1) for x in ids], dtype=np.int64)
-    keep = ai >= 0
-    behaviour = tzinfer.infer(ai[keep], t[keep], len(acc)) if keep.any() else [None] * len(acc)
-    langs = defaultdict(Counter)
-    for a, lg in zip(ids, posts.column("lang").to_pylist()):
-        if lg and lg not in ("und", "zxx"):
-            langs[a][lg] += 1
+    posts = eng.query(f"""SELECT i.idx, {eng.epoch_ms('p.created_at')} AS t FROM posts p
+                          JOIN (SELECT account_id, row_number() OVER (ORDER BY account_id) - 1 AS idx FROM accounts) i
+                          USING (account_id)""")
+    ai = posts.column("idx").to_numpy().astype(np.int64)
+    t = posts.column("t").to_numpy().astype(np.int64)
+    del posts
+    behaviour = tzinfer.infer(ai, t, len(acc)) if len(t) else [None] * len(acc)
+    # each account's main post language (ties: the one it used first) and its share
+    langs = {r["account_id"]: r for r in eng.query("""
+        SELECT account_id, lang, n / total AS share FROM (
+            SELECT account_id, lang, n, sum(n) OVER (PARTITION BY account_id) AS total,
+                   row_number() OVER (PARTITION BY account_id ORDER BY n DESC, first_t, lang) AS rk
+            FROM (SELECT account_id, lang, count(*) AS n, min(created_at) AS first_t FROM posts
+                  WHERE lang IS NOT NULL AND lang NOT IN ('und', 'zxx') GROUP BY account_id, lang))
+        WHERE rk = 1""").to_pylist()}
+    clients = {r["account_id"]: r["client"] for r in eng.query(f"""
+        SELECT account_id, client FROM (
+            SELECT account_id, client, row_number() OVER (PARTITION BY account_id ORDER BY n DESC,
+                                                          coalesce(client, '')) AS rk
+            FROM {_client_use(case)}) WHERE rk = 1""").to_pylist()}
     mid = int(np.median(t)) if len(t) else 0
     rows = []
     for a, b in zip(acc, behaviour):
         claim = location.resolve(a["reported_location"])
         prof = PROFESSIONS.search(unicodedata.normalize("NFKC", a["description"] or ""))
-        top_lang = langs[a["account_id"]].most_common(1)
+        top_lang = langs.get(a["account_id"])
         rows.append({
             "account_id": a["account_id"],
             "behaviour_zone": b["zone"] if b else None, "behaviour_utc_offset": b["offset"] if b else None,
@@ -85,8 +110,9 @@ def _profiles(case) -> pa.Table:
             "claimed_country": claim["country"] if claim else None,
             "claimed_utc_offset": _offset(claim["zone"], mid) if claim else None,
             "profession_claim": (prof.group(0).lower() if prof else None),
-            "post_language": top_lang[0][0] if top_lang else None,
-            "post_language_share": top_lang[0][1] / sum(langs[a["account_id"]].values()) if top_lang else None,
+            "post_language": top_lang["lang"] if top_lang else None,
+            "post_language_share": float(top_lang["share"]) if top_lang else None,
+            "main_client": clients.get(a["account_id"]),
         })
     table = pa.Table.from_pylist(rows, schema=PERSONAS)
     case.write_table("personas", table)
@@ -131,13 +157,12 @@ def run(case) -> pa.Table:
     """Account checks (per case, reused until new posts arrive) plus the checks of flagged networks."""
     account_rows = account_checks(case).to_pylist()
     cluster_profiles(case)
-    acc = {a["account_id"]: a for a in case.engine.query(
-        "SELECT account_id, handle, description, created_at FROM accounts").to_pylist()}
-    cluster = {}
+    cluster, created = {}, {}
     if case.has_table("clusters"):
-        cluster = {r["account_id"]: r["cluster"] for r in case.engine.query(
-            "SELECT account_id, cluster FROM clusters WHERE is_candidate").to_pylist()}
-    out = account_rows + _group_checks(case, cluster, acc)
+        for r in case.engine.query("""SELECT c.account_id, c.cluster, a.created_at FROM clusters c
+                                      LEFT JOIN accounts a USING (account_id) WHERE c.is_candidate""").to_pylist():
+            cluster[r["account_id"]], created[r["account_id"]] = r["cluster"], r["created_at"]
+    out = account_rows + _group_checks(case, cluster, created, case.count("accounts"))
     table = pa.Table.from_pylist(out, schema=_SCHEMA) if out else _SCHEMA.empty_table()
     _flags(case, table)
     return table
@@ -148,7 +173,7 @@ def account_checks(case) -> pa.Table:
     bios), stored as the per-case table ``account_checks``."""
     from unmask import percase
 
-    if percase.is_current(case, "account_checks"):
+    if percase.is_current(case, "account_checks", extra=PERSONAS_VERSION) and profiles_current(case):
         return case.table("account_checks")
     prof = profiles(case).to_pylist()
     acc = {a["account_id"]: a for a in case.engine.query(
@@ -166,7 +191,7 @@ def account_checks(case) -> pa.Table:
     out += _identical_bios(acc)
     table = pa.Table.from_pylist(out, schema=_SCHEMA) if out else _SCHEMA.empty_table()
     case.write_table("account_checks", table)
-    percase.mark_current(case, "account_checks")
+    percase.mark_current(case, "account_checks", extra=PERSONAS_VERSION)
     return table
 
 
@@ -209,28 +234,29 @@ def _identical_bios(acc):
     return rows
 
 
-def _group_checks(case, cluster, acc):
+def _group_checks(case, cluster, created_at, n_accounts):
     rows = []
-    clients = case.engine.query("""SELECT account_id, client, count(*) AS n FROM posts GROUP BY ALL""").to_pylist()
-    users_of = defaultdict(set)
-    main_client = {}
-    for r in sorted(clients, key=lambda r: (r["account_id"], -r["n"], r["client"] or "")):
-        users_of[r["client"]].add(r["account_id"])
-        main_client.setdefault(r["account_id"], r["client"])
-    n_acc = max(1, len(acc))
+    # accounts per client app, and the main app of each candidate account: from the per-case tables
+    users = {r["client"]: r["n"] for r in case.engine.query(
+        "SELECT client, count(DISTINCT account_id) AS n FROM client_use WHERE client IS NOT NULL GROUP BY client"
+    ).to_pylist()}
+    main_client = {r["account_id"]: r["main_client"] for r in case.engine.query(
+        "SELECT p.account_id, p.main_client FROM personas p JOIN clusters c USING (account_id) WHERE c.is_candidate"
+    ).to_pylist()} if cluster else {}
+    n_acc = max(1, n_accounts)
     members = defaultdict(list)
     for a, c in cluster.items():
         members[c].append(a)
     for c, accs in members.items():
         for client in {main_client.get(a) for a in accs} - {None}:
-            share_all = len(users_of[client]) / n_acc
+            share_all = users.get(client, 0) / n_acc
             inside = [a for a in accs if main_client.get(a) == client]
             if share_all < 0.05 and len(inside) >= 3:
                 for a in inside:
                     rows.append(_row(a, "shared_uncommon_client", client, "common apps", 0.5,
                                      f"{len(inside)} accounts of cluster {c} post mainly with {client}, which "
                                      f"{share_all:.1%} of all accounts use"))
-        created = sorted((acc[a]["created_at"], a) for a in accs if acc[a]["created_at"] is not None)
+        created = sorted((created_at[a], a) for a in accs if created_at.get(a) is not None)
         for i, (t0, _) in enumerate(created):
             window = [a for t, a in created[i:] if (t - t0).days <= 7]
             if len(window) >= max(3, len(accs) // 3):

@@ -26,10 +26,24 @@ NON_PLACES = {"earth", "everywhere", "worldwide", "world", "global", "internet",
 _SPLIT = re.compile(r"\s*(?:,|\||/|•|·|;| - | – )\s*")
 
 
+class _Drop(dict):
+    """A ``str.translate`` table, filled as characters are met: letters, numbers, separators and
+    ``,.-'|/`` are kept, everything else (emoji, punctuation, controls) is dropped."""
+
+    def __missing__(self, code):
+        ch = chr(code)
+        keep = unicodedata.category(ch)[0] in "LNZ" or ch in ",.-'|/"
+        self[code] = code if keep else None
+        return self[code]
+
+
+_DROP = _Drop()
+_SPACES = re.compile(r"\s+")
+
+
 def _clean(s: str) -> str:
-    s = unicodedata.normalize("NFKC", s)
-    s = "".join(ch for ch in s if unicodedata.category(ch)[0] in "LNZ" or ch in ",.-'|/")
-    return re.sub(r"\s+", " ", s).strip(" .-'")
+    s = unicodedata.normalize("NFKC", s).translate(_DROP)
+    return _SPACES.sub(" ", s).strip(" .-'")
 
 
 def _flag_country(s: str):

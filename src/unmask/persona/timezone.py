@@ -52,30 +52,46 @@ class OffsetTable:
         return t_ms // 1000 + self.offsets[zone_index, day]
 
 
-def infer(account_index, t_ms, n_accounts, min_posts=10):
+def infer(account_index, t_ms, n_accounts, min_posts=10, block=20_000):
     """Best zone per account: index into CANDIDATE_ZONES, offset hours, confidence, template, weekly rhythm.
 
     ``account_index`` and ``t_ms`` are parallel arrays of posts. Accounts with fewer than
-    ``min_posts`` posts get NaN.
+    ``min_posts`` posts get NaN. Accounts are scored ``block`` at a time, so memory is bounded by
+    the block (zones x block x 24 hours), not by the number of accounts.
     """
     account_index = np.asarray(account_index, np.int64)
     t_ms = np.asarray(t_ms, np.int64)
+    if not len(t_ms):
+        return [None] * n_accounts
     table = OffsetTable(int(t_ms.min()), int(t_ms.max()))
+    nz = len(table.zones)
+    mid = int(np.median(t_ms))
+    offsets = np.array([table.offsets[z, min(table.offsets.shape[1] - 1,
+                                              (datetime.fromtimestamp(mid / 1000, timezone.utc).date() - table.day0).days)]
+                        for z in range(nz)]) / 3600.0
+    order = np.argsort(account_index, kind="stable")
+    account_index, t_ms = account_index[order], t_ms[order]
+    out = []
+    for lo in range(0, n_accounts, block):
+        hi = min(n_accounts, lo + block)
+        s, e = np.searchsorted(account_index, [lo, hi])
+        out += _infer_block(account_index[s:e] - lo, t_ms[s:e], hi - lo, table, offsets, min_posts)
+    return out
+
+
+def _infer_block(account_index, t_ms, n_accounts, table, offsets, min_posts):
     nz = len(table.zones)
     hist = np.zeros((nz, n_accounts, 24))
     wday = np.zeros((nz, n_accounts, 7))
     for z in range(nz):
         local = table.local(z, t_ms)
-        np.add.at(hist[z], (account_index, (local // 3600) % 24), 1)
-        np.add.at(wday[z], (account_index, ((local // 86400) + 3) % 7), 1)  # 1970-01-01 was a Thursday
+        hist[z] = np.bincount(account_index * 24 + (local // 3600) % 24, minlength=n_accounts * 24).reshape(-1, 24)
+        wday[z] = np.bincount(account_index * 7 + ((local // 86400) + 3) % 7,  # 1970-01-01 was a Thursday
+                              minlength=n_accounts * 7).reshape(-1, 7)
     ll = np.stack([hist @ _norm(HUMAN), hist @ _norm(OFFICE)])  # (2, zones, accounts)
     flat = ll.reshape(2 * nz, n_accounts)
     best = flat.argmax(axis=0)
     post = np.exp(flat - flat.max(axis=0))
-    mid = int(np.median(t_ms))
-    offsets = np.array([table.offsets[z, min(table.offsets.shape[1] - 1,
-                                              (datetime.fromtimestamp(mid / 1000, timezone.utc).date() - table.day0).days)]
-                        for z in range(nz)]) / 3600.0
     offs_all = np.concatenate([offsets, offsets])
     counts = hist[0].sum(axis=1)
     out = []
