@@ -58,3 +58,12 @@ def test_a_parameter_for_a_trace_not_run_is_refused(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "unmask", "detect", "--case", str(tmp_path / "c.duckdb"),
                            "--traces", "co_text", "--window", "co_retweet=10s", "--quiet"], capture_output=True, text=True)
     assert proc.returncode == 2 and "co_retweet" in proc.stderr
+
+
+def test_simulate_set_takes_text_knobs_such_as_dates(tmp_path):
+    """--set start=2018-04-01 is a date, not JSON (it used to end in a JSONDecodeError)."""
+    res = CliRunner().invoke(cli, ["simulate", "--posts", "500", "--set", "start=2018-04-01", "--set", "days=3",
+                                   "--set", "operations=1", "--describe"])
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.stdout)
+    assert "2018-03-31" <= info["period"][0] and info["period"][1] < "2018-04-06"  # the default starts 2018-03-01

@@ -205,6 +205,15 @@ def _mapping(maps, consts, mapping_file):
     return m or None, c or None
 
 
+def _knob_value(v: str):
+    """A --set value: JSON where it parses (numbers, lists, true/false), else the text itself (a date,
+    a zone name)."""
+    try:
+        return json.loads(v)
+    except ValueError:
+        return v
+
+
 @cli.command()
 @click.option("--posts", type=int, default=None, help="total posts")
 @click.option("--seed", type=int, default=None, help="random seed")
@@ -218,8 +227,7 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
     from unmask.simulate import SimConfig, simulate as run_sim
     from unmask.simulate.writers import describe as describe_data, write
 
-    knobs = {k: json.loads(v) if v[:1] in "[{0123456789-." or v in ("true", "false") else v
-             for k, v in _pairs(sets, "--set").items()}
+    knobs = {k: _knob_value(v) for k, v in _pairs(sets, "--set").items()}
     knobs.update({k: v for k, v in (("posts", posts), ("seed", seed)) if v is not None})
     cfg = SimConfig.from_toml(config, **knobs) if config else SimConfig(**knobs)
     data = run_sim(cfg)

@@ -101,8 +101,9 @@ def _ident(col: str) -> str:
     return '"' + col.replace('"', '""') + '"'
 
 
-def raw_sql(scan: str, mapping: dict, types: dict, const: dict, delimiter: str | None) -> str:
-    """Project the source through the mapping into the raw columns."""
+def raw_sql(rows: str, mapping: dict, types: dict, const: dict, delimiter: str | None) -> str:
+    """Project the source's rows (with ``source_row``, :func:`csvread.numbered`) through the mapping
+    into the raw columns."""
     def text_of(fld):
         if fld in const:
             return X.q(str(const[fld]))
@@ -159,7 +160,7 @@ def raw_sql(scan: str, mapping: dict, types: dict, const: dict, delimiter: str |
     SELECT source_row, {select},
         {lists['urls']} AS urls, {lists['hashtags']} AS hashtags, {lists['mentions']} AS mentions,
         left(concat_ws(',', {show}), 500) AS raw_line
-    FROM (SELECT *, row_number() OVER () AS source_row FROM {scan})
+    FROM {rows}
     """
 
 
@@ -230,7 +231,7 @@ def source(path: str, mapping: dict | None = None, const: dict | None = None, fm
         notes += inferred_notes(full, const)
         src.mapping = {"columns": full, "const": const, "notes": notes, "time_mode": time_mode}
         drop_raw(eng)  # the file read before may have left a view or a table of that name
-        eng.create_table("_raw", raw_sql(scan, full, types, const, delimiter))
+        eng.create_table("_raw", raw_sql(csvread.numbered(eng, scan), full, types, const, delimiter))
         if fmt == "csv":
             src.parser_rejects = csvread.collect_rejects(eng)
         src.derive_ids = "post_id" not in full

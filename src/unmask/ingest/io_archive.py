@@ -31,12 +31,13 @@ def _profile(prefix=""):
         {prefix}following_count AS following_raw, {prefix}account_language AS account_language"""
 
 
-def tweets_raw_sql(scan: str) -> str:
+def tweets_raw_sql(rows: str) -> str:
+    """``rows``: the file's rows with a ``source_row`` column (:func:`csvread.numbered`)."""
     rt = X.boolean("is_retweet")
     reply = "nullif(trim(in_reply_to_tweetid), '') IS NOT NULL"
     quote = "nullif(trim(quoted_tweet_tweetid), '') IS NOT NULL"
     return f"""
-    SELECT row_number() OVER () AS source_row,
+    SELECT source_row,
         tweetid AS post_id, userid AS account_id, tweet_time AS time_raw, tweet_text AS text,
         tweet_language AS lang,
         CASE WHEN {rt} THEN 'retweet' WHEN {reply} THEN 'reply' WHEN {quote} THEN 'quote'
@@ -48,20 +49,20 @@ def tweets_raw_sql(scan: str) -> str:
         {X.bracket_list('user_mentions')} AS mentions,
         tweet_client_name AS client, 'twitter' AS platform, {_profile()},
         concat_ws(',', tweetid, userid, tweet_time, left(tweet_text, 300)) AS raw_line
-    FROM {scan}
+    FROM {rows}
     """
 
 
-def users_raw_sql(scan: str) -> str:
+def users_raw_sql(rows: str) -> str:
     return f"""
-    SELECT row_number() OVER () AS source_row,
+    SELECT source_row,
         NULL::VARCHAR AS post_id, userid AS account_id, '2000-01-01' AS time_raw,
         NULL::VARCHAR AS text, NULL::VARCHAR AS lang, 'original' AS kind_raw,
         NULL::VARCHAR AS ref_post_id, NULL::VARCHAR AS ref_account_id,
         []::VARCHAR[] AS urls, []::VARCHAR[] AS hashtags, []::VARCHAR[] AS mentions,
         NULL::VARCHAR AS client, 'twitter' AS platform, {_profile()},
         concat_ws(',', userid, user_screen_name) AS raw_line
-    FROM {scan}
+    FROM {rows}
     """
 
 
@@ -91,7 +92,7 @@ def source(path: str, display_name: str | None = None) -> RawSource:
     def setup(eng):
         csvread.reset_rejects(eng)
         drop_raw(eng)  # the file read before may have left a view or a table of that name
-        eng.execute(f"CREATE OR REPLACE TEMPORARY VIEW _raw AS {build(scan)}")
+        eng.execute(f"CREATE OR REPLACE TEMPORARY VIEW _raw AS {build(csvread.numbered(eng, scan))}")
 
     src = RawSource(file=name, format=kind, target="posts" if kind == "io-archive" else "accounts",
                     setup=setup, snowflake=True, derive_ids=False, collect=csvread.collect_rejects)

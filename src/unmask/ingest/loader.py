@@ -103,15 +103,21 @@ def load(case, src: RawSource) -> IngestResult:
         'ORDER BY "row" LIMIT 20'
     )
     result.rejects = rows.to_pylist()
-    for name in ("_staged", "_new_posts"):
+    for name in ("_staged", "_new_posts", "_rawfile"):
         eng.execute(f"DROP TABLE IF EXISTS {name}")
     return result
 
 
 def _append_posts(eng, source_file, derive_ids=True) -> int:
     """Append new posts; a post already in the case (or twice in the file) is counted, not added."""
-    eng.create_table("_new_posts", finish.posts_sql(eng, source_file, derive_ids))
     before = int(eng.scalar("SELECT count(*) FROM posts"))
+    # a post id given twice in the file (derived ids are unique by construction)
+    repeats = int(eng.scalar("SELECT count(post_id) - count(DISTINCT post_id) FROM _staged WHERE reject_reason IS NULL"))
+    if not before and not repeats:  # the first file of a case: every good row is a new post, in one pass
+        eng.execute(f"INSERT INTO posts {finish.posts_sql(eng, source_file, derive_ids)}")
+        eng.execute(f"INSERT INTO post_links {finish.post_links_sql(eng, 'posts')}")
+        return 0
+    eng.create_table("_new_posts", finish.posts_sql(eng, source_file, derive_ids))
     repeats = int(eng.scalar("SELECT count(*) - count(DISTINCT post_id) FROM _new_posts"))
     source = "_new_posts" if not repeats else """(SELECT * EXCLUDE (rn) FROM (
             SELECT *, row_number() OVER (PARTITION BY post_id ORDER BY source_row) AS rn FROM _new_posts)
