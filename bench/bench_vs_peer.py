@@ -96,11 +96,18 @@ def unmask_pairs(path):
 
 
 def _case_pairs(case, trace):
-    """The account pairs a whole ``unmask detect`` stored for ``trace`` (read in a process of its own)."""
-    out = subprocess.run([PY, "-c", "import duckdb, json, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
-                          "print(json.dumps(c.execute('SELECT account_a, account_b FROM edges WHERE trace = ?', "
-                          "[sys.argv[2]]).fetchall()))", str(case), trace], check=True, capture_output=True, text=True)
-    return {tuple(x) for x in json.loads(out.stdout)}
+    """The account pairs a whole ``unmask detect`` stored for ``trace`` (written to Parquet by a process
+    of its own, so that nothing on its standard output can garble them)."""
+    import pyarrow.parquet as pq
+
+    out = Path(str(case) + f".{trace}.pairs.parquet")
+    subprocess.run([PY, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
+                    "c.execute(f\"COPY (SELECT account_a, account_b FROM edges WHERE trace = '{sys.argv[2]}') "
+                    "TO '{sys.argv[3]}' (FORMAT parquet)\").fetchall()", str(case), trace, str(out)],
+                   check=True, capture_output=True, text=True)
+    t = pq.read_table(out)
+    out.unlink()
+    return set(zip(t.column("account_a").to_pylist(), t.column("account_b").to_pylist()))
 
 
 def whole_run(n, work: Path, log):

@@ -70,7 +70,8 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
             t0 = time.perf_counter()
             res = run_trace(eng, name, windows.get(name), min_weights.get(name), max_neighbors, evidence_k,
                             shuffles, seed)
-            tables.append(significance.trace_pvalues(res))
+            _store_edges(case, significance.trace_pvalues(res), first=not tables)
+            tables.append(name)
             for batch in res.evidence_batches():  # into the case a batch at a time: bounded memory
                 case.engine.register("_ev_batch", batch.cast(EVIDENCE_SCHEMA))
                 case.engine.execute("INSERT INTO _edge_evidence_new SELECT * FROM _ev_batch")
@@ -79,29 +80,39 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
             stats[name] = res.stats
             counts.append(res.account_actions)
             timings[name] = round(time.perf_counter() - t0, 3)
+            res = None  # this trace's edges are in the case now: free them before the next trace
             prog.advance(progress, n_posts, name)
     finally:
         if own:
             own.close()
     if kept_traces:
-        old_edges = case.engine.query("SELECT * EXCLUDE (q_value) FROM edges WHERE trace IN "
-                                      "(SELECT trace FROM _kept_traces)")
+        case.engine.execute("INSERT INTO _edges_new BY NAME SELECT * EXCLUDE (q_value) FROM edges WHERE trace IN "
+                            "(SELECT trace FROM _kept_traces)")
         case.engine.unregister("_kept_traces")
-        tables = [old_edges] + tables
         for t in kept_traces:
             stats[t] = earlier["stats"][t]
             timings[t] = 0.0
         names = kept_traces + names
     m_total = sum(s["candidate_pairs"] for s in stats.values())
-    edges = pa.concat_tables([t.cast(tables[-1].schema) for t in tables]) if tables else None
-    edges = significance.with_qvalues(edges, m_total)
-    case.write_table("edges", edges)
+    n_edges = significance.store_qvalues(case.engine, "_edges_new", "edges", m_total)
+    case.engine.drop("_edges_new")
     case.engine.execute("CREATE OR REPLACE TABLE edge_evidence AS SELECT * FROM _edge_evidence_new")
     case.engine.drop("_edge_evidence_new")
     case.set_meta("detect", {"traces": names, "kept": kept_traces, "engine": engine, "max_neighbors": max_neighbors,
                              "evidence_k": evidence_k, "shuffles": shuffles, "seed": seed, "stats": stats, "seconds": timings,
                              "unmask_version": __version__})
-    return {"edges": edges.num_rows, "stats": stats, "seconds": timings, "kept": kept_traces}
+    return {"edges": n_edges, "stats": stats, "seconds": timings, "kept": kept_traces}
+
+
+def _store_edges(case: Case, table: pa.Table, first: bool) -> None:
+    """A trace's edges (with p-values) into the case's ``_edges_new`` at once, so that Python holds one
+    trace's edges at a time; q-values come when every trace is in."""
+    case.engine.register("_trace_edges", table)
+    if first:
+        case.engine.create_table("_edges_new", "SELECT * FROM _trace_edges")
+    else:
+        case.engine.execute("INSERT INTO _edges_new BY NAME SELECT * FROM _trace_edges")
+    case.engine.unregister("_trace_edges")
 
 
 def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5) -> dict:

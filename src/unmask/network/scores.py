@@ -100,17 +100,15 @@ def _rationale(r) -> str:
 def account_scores(case, alpha: float) -> pa.Table:
     """Every account: its best fused link, its significant degree and strength, and a rationale."""
     return case.engine.query(f"""
-        WITH ends AS (SELECT account_a AS account_id, account_b AS other, * EXCLUDE (account_a, account_b)
-                      FROM fused_edges
-                      UNION ALL SELECT account_b, account_a, * EXCLUDE (account_a, account_b) FROM fused_edges),
-        best AS (SELECT account_id, other AS strongest_with, traces AS strongest_traces FROM (
-                    SELECT account_id, other, traces, row_number() OVER (
-                        PARTITION BY account_id ORDER BY strength DESC, other) AS rn FROM ends) WHERE rn = 1),
-        agg AS (SELECT account_id, max(strength) AS best_strength,
-                       sum(CASE WHEN q_fused <= {float(alpha)} THEN 1 ELSE 0 END) AS significant_links,
-                       sum(CASE WHEN q_fused <= {float(alpha)} THEN strength ELSE 0 END) AS total_strength
-                FROM ends GROUP BY account_id),
-        g AS (SELECT * FROM agg JOIN best USING (account_id))
+        WITH ends AS (SELECT account_a AS account_id, account_b AS other, strength, q_fused, traces FROM fused_edges
+                      UNION ALL SELECT account_b, account_a, strength, q_fused, traces FROM fused_edges),
+        g AS (SELECT account_id, max(strength) AS best_strength,
+                     sum(CASE WHEN q_fused <= {float(alpha)} THEN 1 ELSE 0 END) AS significant_links,
+                     sum(CASE WHEN q_fused <= {float(alpha)} THEN strength ELSE 0 END) AS total_strength,
+                     -- the strongest link (ties: the smallest other account), in the same pass
+                     arg_min({{'o': other, 't': traces}}, {{'s': -strength, 'o': other}}) AS best
+              FROM ends GROUP BY account_id),
+        g2 AS (SELECT * EXCLUDE (best), best.o AS strongest_with, best.t AS strongest_traces FROM g)
         SELECT a.account_id, a.handle, coalesce(g.best_strength, 0) AS score,
                coalesce(g.significant_links, 0) AS significant_links, coalesce(g.total_strength, 0) AS total_strength,
                c.cluster, coalesce(c.is_candidate, false) AS flagged,
@@ -118,7 +116,7 @@ def account_scores(case, alpha: float) -> pa.Table:
                     ELSE concat('in cluster ', coalesce(CAST(c.cluster AS VARCHAR), '-'), '; ',
                                 CAST(coalesce(g.significant_links, 0) AS VARCHAR), ' significant links; strongest with ',
                                 g.strongest_with, ' (', g.strongest_traces, ')') END AS rationale
-        FROM accounts a LEFT JOIN g USING (account_id) LEFT JOIN clusters c USING (account_id)
+        FROM accounts a LEFT JOIN g2 g USING (account_id) LEFT JOIN clusters c USING (account_id)
         ORDER BY score DESC, a.account_id""")
 
 

@@ -97,9 +97,21 @@ def expected_false(q: np.ndarray, alpha: float) -> float:
     return float(alpha * len(kept))
 
 
-def with_qvalues(table: pa.Table, m: int) -> pa.Table:
-    q = bh(table.column("p_value").to_numpy(), m)
-    return table.append_column("q_value", pa.array(q))
+def store_qvalues(engine, source: str, target: str, m: int) -> int:
+    """``target`` := ``source`` plus ``q_value``, Benjamini-Hochberg over its ``p_value`` column with
+    ``m`` hypotheses, computed in the engine (the same values as :func:`bh`: ``p * m / rank``, then
+    the running minimum from the largest p down; tied p-values get the same q whatever their order).
+    Rows are stored by trace and pair. Returns the number of rows."""
+    n = int(engine.scalar(f"SELECT count(*) FROM {source}"))
+    m = max(int(m or n), n, 1)
+    engine.execute(f"""CREATE OR REPLACE TABLE {target} AS
+        SELECT * EXCLUDE (_rank, _raw),
+               least(1.0, min(_raw) OVER (ORDER BY _rank DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
+                   AS q_value
+        FROM (SELECT *, p_value * {m} / _rank AS _raw FROM (
+              SELECT *, row_number() OVER (ORDER BY p_value, trace, account_a, account_b) AS _rank FROM {source}))
+        ORDER BY trace, account_a, account_b""")
+    return n
 
 
-__all__ = ["trace_pvalues", "bh", "expected_false", "with_qvalues", "pc"]
+__all__ = ["trace_pvalues", "bh", "expected_false", "store_qvalues"]

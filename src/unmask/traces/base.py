@@ -206,48 +206,56 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     slots = int(length // unit) + 1
     if slots < 2:
         return {"shuffles": 0, "note": "period shorter than two days: rhythm null skipped"}
-    accounts = result.account_actions.column("account_id").to_pylist()
+    accounts = result.account_actions.column("account_id").combine_chunks().cast(pa.string())
     rng = np.random.default_rng(seed)
-    rows = {"account_id": [], "r": [], "shift": []}
-    for r in range(shuffles):
-        rows["account_id"] += accounts
-        rows["r"] += [r] * len(accounts)
-        rows["shift"] += (rng.integers(1, slots, len(accounts)) * unit).tolist()
-    engine.register("_shift", pa.table({"account_id": pa.array(rows["account_id"], pa.string()),
-                                        "r": pa.array(rows["r"], pa.int64()),
-                                        "shift": pa.array(rows["shift"], pa.int64())}))
+    shifts = np.concatenate([rng.integers(1, slots, len(accounts)) * unit for _ in range(shuffles)])
+    engine.register("_shift", pa.table({"account_id": pa.concat_arrays([accounts] * shuffles),
+                                        "r": pa.array(np.repeat(np.arange(shuffles, dtype=np.int64), len(accounts))),
+                                        "shift": pa.array(shifts.astype(np.int64))}))
     period = slots * unit
     # Only accounts on a candidate edge matter: a pair's shifted co-actions depend on its own two timelines.
-    engine.register("_cand_acc", pa.table({"account_id": pa.array(sorted(
-        set(result.edges.column("account_a").to_pylist()) | set(result.edges.column("account_b").to_pylist())),
-        pa.string())}))
+    ends = pa.concat_arrays([result.edges.column("account_a").combine_chunks().cast(pa.string()),
+                             result.edges.column("account_b").combine_chunks().cast(pa.string())])
+    engine.register("_cand_acc", pa.table({"account_id": pa.compute.unique(ends)}))
     engine.create_table(f"_act_{name}_s", f"""
         SELECT a.account_id, CAST(s.r AS STRING) || '|' || a.object AS object, a.post_id,
                {span['lo']} + ((a.t - {span['lo']} + s.shift) % {period}) AS t
         FROM _act_{name} a JOIN _shift s ON s.account_id = a.account_id
         WHERE a.account_id IN (SELECT account_id FROM _cand_acc)""")
     _pairs(engine, name, f"_act_{name}_s", w, K, suffix="_s")
-    engine.register("_cand", result.edges.select(["account_a", "account_b"]))
-    counts = engine.query(f"""
-        SELECT c.account_a, c.account_b, CAST(substr(o.object, 1, instr(o.object, '|') - 1) AS BIGINT) AS r,
-               count(*) AS n
+    engine.register("_cand", pa.table({"i": pa.array(np.arange(result.edges.num_rows, dtype=np.int64)),
+                                       "account_a": result.edges.column("account_a"),
+                                       "account_b": result.edges.column("account_b")}))
+    # Per edge: its co-actions in each shifted world (counted in the engine), averaged over the
+    # worlds where the two timelines really moved apart (an equal shift reproduces the observed
+    # alignment and says nothing about chance); NaN when they never did. Arrays, no Python loop.
+    engine.create_table(f"_found_{name}", f"""
+        SELECT c.i, CAST(substr(o.object, 1, instr(o.object, '|') - 1) AS BIGINT) AS r, count(*) AS n
         FROM _pairs_{name}_s p JOIN _objn_{name}_s o ON o.oid = p.oid
              JOIN _accd_{name}_s da ON da.acc = p.acc_a JOIN _accd_{name}_s db ON db.acc = p.acc_b
              JOIN _cand c ON c.account_a = da.account_id AND c.account_b = db.account_id
-        GROUP BY c.account_a, c.account_b, CAST(substr(o.object, 1, instr(o.object, '|') - 1) AS BIGINT)""")
+        GROUP BY c.i, CAST(substr(o.object, 1, instr(o.object, '|') - 1) AS BIGINT)""")
+    found = engine.query(f"SELECT i, r, n FROM _found_{name}")
+    engine.drop(f"_found_{name}")
     for t in ("_act_", "_rank_", "_reach_", "_objn_", "_accd_", "_pairs_"):
         engine.drop(f"{t}{name}_s")
-    found = {(a, b, r): n for a, b, r, n in zip(*(counts.column(c).to_pylist() for c in ("account_a", "account_b",
-                                                                                         "r", "n")))}
-    shift = {}
-    for acc_id, r, sh in zip(rows["account_id"], rows["r"], rows["shift"]):
-        shift[(acc_id, r)] = sh
-    expected = []
-    for a, b in zip(result.edges.column("account_a").to_pylist(), result.edges.column("account_b").to_pylist()):
-        # Only worlds where the two timelines really moved apart count: an equal shift would
-        # reproduce the observed alignment and say nothing about chance.
-        apart = [r for r in range(shuffles) if shift[(a, r)] != shift[(b, r)]]
-        expected.append(sum(found.get((a, b, r), 0) for r in apart) / len(apart) if apart else float("nan"))
+    # the worlds where the two timelines really moved apart, per edge (shuffles x edges)
+    index = {}
+    for end in ("account_a", "account_b"):
+        pos = pa.compute.index_in(result.edges.column(end), value_set=accounts)
+        index[end] = pos.to_numpy(zero_copy_only=False).astype(np.int64)
+    by_world = shifts.reshape(shuffles, len(accounts))
+    apart = np.empty((shuffles, result.edges.num_rows), bool)
+    for r in range(shuffles):  # one world at a time: memory of one row of shifts per edge
+        apart[r] = by_world[r, index["account_a"]] != by_world[r, index["account_b"]]
+    i = found.column("i").to_numpy().astype(np.int64)
+    r = found.column("r").to_numpy().astype(np.int64)
+    n = found.column("n").to_numpy().astype(float)
+    keep = apart[r, i]
+    total = np.bincount(i[keep], weights=n[keep], minlength=result.edges.num_rows)
+    n_apart = apart.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.where(n_apart > 0, total / np.maximum(n_apart, 1), np.nan)  # NaN: never apart
     result.rhythm_expected = expected
     return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed}
 

@@ -70,7 +70,14 @@ def group_signatures(sig: np.ndarray, threshold=THRESHOLD) -> np.ndarray:
                 key = (key ^ sig[:, band * ROWS + c].astype(np.uint64)) * np.uint64(0x100000001B3)
             yield key
 
-    return star_groups(len(sig), band_keys(), lambda member, rep: (sig[member] == sig[rep]).mean(axis=1) >= threshold)
+    def similar(member, rep, chunk=200_000):  # in chunks: a hot bucket can hold millions of members
+        out = np.empty(len(member), bool)
+        for s in range(0, len(member), chunk):
+            m, r = member[s:s + chunk], rep[s:s + chunk]
+            out[s:s + chunk] = (sig[m] == sig[r]).mean(axis=1) >= threshold
+        return out
+
+    return star_groups(len(sig), band_keys(), similar)
 
 
 def star_groups(n, band_keys, similar) -> np.ndarray:
