@@ -27,6 +27,9 @@ OPERATIONS = pa.schema([
 def cluster_scores(case, alpha: float, fast_seconds: float = 10.0) -> pa.Table:
     """Per candidate cluster: strength, density, fast share, duplication, clients, ages, rationale."""
     eng = case.engine
+    # the candidate accounts' posts and links, read once (each CTE below would scan again)
+    eng.create_table("_posts_c", """SELECT c.cluster, p.text, p.kind, p.client FROM posts p
+                                    JOIN clusters c USING (account_id) WHERE c.is_candidate""")
     rows = eng.query(f"""
         WITH c AS (SELECT * FROM clusters WHERE is_candidate),
         inside AS (SELECT c1.cluster, f.* FROM fused_edges f
@@ -35,7 +38,7 @@ def cluster_scores(case, alpha: float, fast_seconds: float = 10.0) -> pa.Table:
         ev AS (SELECT c1.cluster, e.dt_ms FROM edge_evidence e
                JOIN c c1 ON c1.account_id = e.account_a JOIN c c2 ON c2.account_id = e.account_b
                WHERE c1.cluster = c2.cluster),
-        posts_c AS (SELECT c.cluster, p.* FROM posts p JOIN c USING (account_id)),
+        posts_c AS (SELECT * FROM _posts_c),
         dup AS (SELECT cluster, sum(cnt) AS n, sum(CASE WHEN cnt > 1 THEN cnt ELSE 0 END) AS dup FROM (
                   SELECT cluster, lower(regexp_replace(coalesce(text, ''), '(https?://\\S+|@\\w+|\\s+)', '', 'g')) AS k,
                          count(*) AS cnt
@@ -53,8 +56,8 @@ def cluster_scores(case, alpha: float, fast_seconds: float = 10.0) -> pa.Table:
                    SELECT split_part(unnest(string_split(traces, ';')), ':', 1) AS trace_pair FROM inside i
                    WHERE i.cluster = c.cluster)) AS trace_list
         FROM c GROUP BY c.cluster ORDER BY c.cluster""").to_pylist()
-    clients = eng.query("""SELECT c.cluster, p.client, count(*) AS n FROM posts p JOIN clusters c USING (account_id)
-                           WHERE c.is_candidate GROUP BY ALL""").to_pylist()
+    clients = eng.query("SELECT cluster, client, count(*) AS n FROM _posts_c GROUP BY ALL").to_pylist()
+    eng.drop("_posts_c")
     by_cluster = {}
     for r in clients:
         by_cluster.setdefault(r["cluster"], Counter())[r["client"] or "(none)"] += r["n"]
