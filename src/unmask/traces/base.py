@@ -38,6 +38,9 @@ class Trace:
     rhythm_null: bool = False  # also test against week-shifted timelines (objects that recur daily)
     params: dict = field(default_factory=dict)
     optional: bool = False  # run only when asked for (costly, or needs an extra)
+    # when the object is a function of the time (a time bucket), the SQL of that function: the
+    # rhythm null then recomputes each shifted action's object from its shifted time
+    time_object: Callable | None = None
 
 
 @dataclass
@@ -217,9 +220,10 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     ends = pa.concat_arrays([result.edges.column("account_a").combine_chunks().cast(pa.string()),
                              result.edges.column("account_b").combine_chunks().cast(pa.string())])
     engine.register("_cand_acc", pa.table({"account_id": pa.compute.unique(ends)}))
+    shifted = f"{span['lo']} + ((a.t - {span['lo']} + s.shift) % {period})"
+    obj = trace.time_object(shifted) if trace.time_object else "a.object"
     engine.create_table(f"_act_{name}_s", f"""
-        SELECT a.account_id, CAST(s.r AS STRING) || '|' || a.object AS object, a.post_id,
-               {span['lo']} + ((a.t - {span['lo']} + s.shift) % {period}) AS t
+        SELECT a.account_id, CAST(s.r AS STRING) || '|' || {obj} AS object, a.post_id, {shifted} AS t
         FROM _act_{name} a JOIN _shift s ON s.account_id = a.account_id
         WHERE a.account_id IN (SELECT account_id FROM _cand_acc)""")
     _pairs(engine, name, f"_act_{name}_s", w, K, suffix="_s")
