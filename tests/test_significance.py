@@ -14,6 +14,26 @@ def test_bh_matches_the_definition():
     assert np.allclose(bh(p, m=10), np.minimum(1, [0.05, 0.1, 0.1, 1.0, 0.01]))
 
 
+def test_qvalues_in_the_engine_equal_bh():
+    """store_qvalues (BH in SQL, used by detect) gives bh's values, with tied p-values and m > rows."""
+    import pyarrow as pa
+
+    from unmask.engines import get_engine
+    from unmask.network.significance import store_qvalues
+
+    rng = np.random.default_rng(3)
+    p = np.round(rng.uniform(0, 0.2, 500), 3)  # rounding makes many ties
+    eng = get_engine("duckdb")
+    eng.register("_src", pa.table({"trace": pa.array(["t"] * 500), "account_a": pa.array([f"a{i}" for i in range(500)]),
+                                   "account_b": pa.array(["z"] * 500), "p_value": pa.array(p)}))
+    assert store_qvalues(eng, "_src", "_out", 2000) == 500
+    got = eng.query("SELECT account_a, q_value FROM _out").to_pylist()
+    eng.close()
+    want = dict(zip([f"a{i}" for i in range(500)], bh(p, 2000)))
+    assert all(r["q_value"] == want[r["account_a"]] for r in got)
+    assert len({r["q_value"] for r in got}) > 10
+
+
 def _chance_world(seed, ring=False):
     rng = np.random.default_rng(seed)
     rows, n_obj = [], 400

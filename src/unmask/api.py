@@ -53,7 +53,7 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
 
             raise ParameterError(f"parameter given for trace {key!r}, which is not run (running {names})")
     eng, own = _engine_for(case, engine)
-    tables, stats, counts, timings = [], {}, [], {}
+    stats, timings = {}, {}
     case.engine.register("_ev_empty", EVIDENCE_SCHEMA.empty_table())
     case.engine.create_table("_edge_evidence_new", "SELECT * FROM _ev_empty")
     case.engine.unregister("_ev_empty")
@@ -66,19 +66,17 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
     n_posts = case.count("posts")
     prog.start(progress, "detect", len(names), n_posts * len(names), eng if engine == "duckdb" else None)
     try:
-        for name in names:
+        for i, name in enumerate(names):
             t0 = time.perf_counter()
             res = run_trace(eng, name, windows.get(name), min_weights.get(name), max_neighbors, evidence_k,
                             shuffles, seed)
-            _store_edges(case, significance.trace_pvalues(res), first=not tables)
-            tables.append(name)
+            _store_edges(case, significance.trace_pvalues(res), first=i == 0)
             for batch in res.evidence_batches():  # into the case a batch at a time: bounded memory
                 case.engine.register("_ev_batch", batch.cast(EVIDENCE_SCHEMA))
                 case.engine.execute("INSERT INTO _edge_evidence_new SELECT * FROM _ev_batch")
                 case.engine.unregister("_ev_batch")
             res.release()
             stats[name] = res.stats
-            counts.append(res.account_actions)
             timings[name] = round(time.perf_counter() - t0, 3)
             res = None  # this trace's edges are in the case now: free them before the next trace
             prog.advance(progress, n_posts, name)

@@ -28,25 +28,21 @@ FUSED_SCHEMA = pa.schema([("account_a", pa.string()), ("account_b", pa.string())
                           ("strength", pa.float64())])
 
 
-def fuse(trace_tables: list[pa.Table], n_traces: int, m_pairs: int, engine=None) -> pa.Table:
-    """:func:`fuse_relation` over in-memory per-trace tables (an embedded engine when none is given)."""
+def fuse(trace_tables: list[pa.Table], n_traces: int, m_pairs: int) -> pa.Table:
+    """:func:`fuse_relation` over in-memory per-trace tables, on an embedded engine of its own."""
     cols = pa.schema([("account_a", pa.string()), ("account_b", pa.string()), ("trace", pa.string()),
                       ("weight", pa.int64()), ("p_value", pa.float64())])
     parts = [t.select(cols.names).cast(cols) for t in trace_tables if t.num_rows]
     if not parts:
         return FUSED_SCHEMA.empty_table()
-    own = engine is None
-    if own:
-        from unmask.engines import get_engine
+    from unmask.engines import get_engine
 
-        engine = get_engine("duckdb")
+    engine = get_engine("duckdb")
     engine.register("_fuse_in", pa.concat_tables(parts))
     try:
         return fuse_relation(engine, "_fuse_in", n_traces, m_pairs)
     finally:
-        engine.unregister("_fuse_in")
-        if own:
-            engine.close()
+        engine.close()
 
 
 def fuse_relation(engine, relation: str, n_traces: int, m_pairs: int) -> pa.Table:

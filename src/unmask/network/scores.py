@@ -27,7 +27,7 @@ OPERATIONS = pa.schema([
 def cluster_scores(case, alpha: float, fast_seconds: float = 10.0) -> pa.Table:
     """Per candidate cluster: strength, density, fast share, duplication, clients, ages, rationale."""
     eng = case.engine
-    # the candidate accounts' posts and links, read once (each CTE below would scan again)
+    # the candidate accounts' posts, read once (the CTEs and the clients query below would each scan again)
     eng.create_table("_posts_c", """SELECT c.cluster, p.text, p.kind, p.client FROM posts p
                                     JOIN clusters c USING (account_id) WHERE c.is_candidate""")
     rows = eng.query(f"""

@@ -51,11 +51,10 @@ def profiles_current(case) -> bool:
     return percase.is_current(case, "personas", "client_use", extra=PERSONAS_VERSION)
 
 
-def _client_use(case) -> str:
+def _client_use(case) -> None:
     """Posts per account and client app, as the per-case table ``client_use`` (made with ``personas``)."""
     case.engine.execute("CREATE OR REPLACE TABLE client_use AS "
                         "SELECT account_id, client, count(*) AS n FROM posts GROUP BY account_id, client")
-    return "client_use"
 
 
 def profiles(case) -> pa.Table:
@@ -89,11 +88,12 @@ def _profiles(case) -> pa.Table:
             FROM (SELECT account_id, lang, count(*) AS n, min(created_at) AS first_t FROM posts
                   WHERE lang IS NOT NULL AND lang NOT IN ('und', 'zxx') GROUP BY account_id, lang))
         WHERE rk = 1""").to_pylist()}
-    clients = {r["account_id"]: r["client"] for r in eng.query(f"""
+    _client_use(case)
+    clients = {r["account_id"]: r["client"] for r in eng.query("""
         SELECT account_id, client FROM (
             SELECT account_id, client, row_number() OVER (PARTITION BY account_id ORDER BY n DESC,
                                                           coalesce(client, '')) AS rk
-            FROM {_client_use(case)}) WHERE rk = 1""").to_pylist()}
+            FROM client_use) WHERE rk = 1""").to_pylist()}
     mid = int(np.median(t)) if len(t) else 0
     rows = []
     for a, b in zip(acc, behaviour):

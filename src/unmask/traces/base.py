@@ -233,14 +233,12 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     # Per edge: its co-actions in each shifted world (counted in the engine), averaged over the
     # worlds where the two timelines really moved apart (an equal shift reproduces the observed
     # alignment and says nothing about chance); NaN when they never did. Arrays, no Python loop.
-    engine.create_table(f"_found_{name}", f"""
+    found = engine.query(f"""
         SELECT c.i, CAST(substr(o.object, 1, instr(o.object, '|') - 1) AS BIGINT) AS r, count(*) AS n
         FROM _pairs_{name}_s p JOIN _objn_{name}_s o ON o.oid = p.oid
              JOIN _accd_{name}_s da ON da.acc = p.acc_a JOIN _accd_{name}_s db ON db.acc = p.acc_b
              JOIN _cand c ON c.account_a = da.account_id AND c.account_b = db.account_id
         GROUP BY c.i, CAST(substr(o.object, 1, instr(o.object, '|') - 1) AS BIGINT)""")
-    found = engine.query(f"SELECT i, r, n FROM _found_{name}")
-    engine.drop(f"_found_{name}")
     for t in ("_act_", "_rank_", "_reach_", "_objn_", "_accd_", "_pairs_"):
         engine.drop(f"{t}{name}_s")
     # the worlds where the two timelines really moved apart, per edge (shuffles x edges)
