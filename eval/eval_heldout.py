@@ -29,6 +29,14 @@ WORLDS = {
     # no operation at all, many cascades: nobody may be flagged
     "no_operation": {"operations": 0, "op_share": 0.0, "viral_cascades": 48, "hashtag_bursts": 24,
                      "share_buttons": 30},
+    # pure chance with real audiences: popular accounts and their regulars, viral cascades, reply
+    # storms, scheduled bots and travellers, and nothing organised (no operation, no hashtag
+    # campaign, no share-button wave): nobody may be flagged and every p-value must be uniform
+    "pure_chance": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0},
+    # bigger audiences: twice the regulars, who retweet more often and sooner
+    "big_audiences": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0,
+                      "fan_bases": 16, "fan_base_size": 0.15, "fan_retweet_prob": 0.3, "fan_delay_s": 30,
+                      "fan_share": 0.3},
 }
 
 
@@ -40,7 +48,7 @@ def one(out: Path, cfg: SimConfig):
         ev = evaluate(case, labels)
         ev10 = evaluate(case, labels, min_posts=10)
     keep = ("precision", "recall", "organic_fpr", "flagged", "n_operation_accounts", "n_accounts",
-            "flagged_groups", "weak_groups", "group_precision", "network", "cell")
+            "flagged_groups", "weak_groups", "group_precision", "network", "cell", "per_operation")
     return {k: ev[k] for k in keep if k in ev} | {"recall_min10": ev10["recall"], "precision_min10": ev10["precision"],
                                                   "seconds": round(time.perf_counter() - t0, 1),
                                                   "pipeline_seconds": res["seconds"]}

@@ -159,14 +159,17 @@ def test_the_null_knows_how_crowded_and_bunched_an_object_is(tmp_path):
 
 
 def test_vectorised_fusion_matches_the_definition():
-    """fuse() on random per-trace links equals the definition computed pair by pair."""
+    """fuse() on random per-trace links equals the definition computed pair by pair: per family the
+    best trace times the family's size, then min(1, 2 * min(Brown, Tippett)) across families."""
     import pyarrow as pa
     from scipy.stats import chi2
 
     rng = np.random.default_rng(3)
     names = [f"a{i:02d}" for i in range(30)]
+    traces = ["co_text", "near_duplicate_text", "co_retweet", "co_link"]  # families: text (2), retweet, link
+    family = {"co_text": "text", "near_duplicate_text": "text", "co_retweet": "retweet", "co_link": "link"}
     tables, per_pair = [], {}
-    for trace in ("co_text", "co_retweet", "co_link"):
+    for trace in traces:
         rows = set()
         while len(rows) < 60:
             i, j = sorted(rng.choice(30, 2, replace=False))
@@ -178,14 +181,125 @@ def test_vectorised_fusion_matches_the_definition():
                                 "trace": [trace] * len(rows), "weight": w, "p_value": p}))
         for r, ww, pp in zip(rows, w, p):
             per_pair.setdefault(r, {})[trace] = (int(ww), float(pp))
-    fused = {(r["account_a"], r["account_b"]): r for r in fuse(tables, n_traces=3, m_pairs=500).to_pylist()}
+    fused = {(r["account_a"], r["account_b"]): r for r in fuse(tables, n_traces=traces, m_pairs=500).to_pylist()}
     assert sorted(fused) == sorted(per_pair)
-    for pair, d in per_pair.items():
-        stat = -2 * sum(np.log(pv) for _, pv in d.values())
-        pmin = min(pv for _, pv in d.values())
+    fams = ["link", "retweet", "text"]
+    size = {"link": 1, "retweet": 1, "text": 2}
+    pairs = sorted(per_pair)
+    pf = np.ones((len(pairs), 3))
+    for i, pair in enumerate(pairs):
+        for t, (_, pv) in per_pair[pair].items():
+            k = fams.index(family[t])
+            pf[i, k] = min(pf[i, k], pv)
+    pf = np.minimum(1.0, pf * np.array([size[f] for f in fams]))
+    x = -2 * np.log(pf)
+    cov = np.cov(x, rowvar=False)
+    var = 4 * 3 + 2 * sum(min(4.0, max(0.0, cov[i, j])) for i in range(3) for j in range(i + 1, 3))
+    c, k = var / 12.0, 72.0 / var
+    for i, pair in enumerate(pairs):
+        brown = chi2.sf(x[i].sum() / c, k)
+        pmin = pf[i].min()
         tip = 3 * pmin if pmin < 1e-12 else 1 - (1 - pmin) ** 3
-        want = min(1.0, 2 * min(chi2.sf(stat, 6), tip))
+        want = min(1.0, 2 * min(brown, tip))
         got = fused[pair]
         assert got["p_fused"] == pytest.approx(want, rel=1e-9)
+        d = per_pair[pair]
         assert got["n_traces"] == len(d)
         assert got["traces"] == ";".join(f"{t}:{w}:{pv:.3g}" for t, (w, pv) in sorted(d.items()))
+
+
+def _fused_null(dependent: bool, n=3000, seed=9):
+    """Fused p-values of ``n`` null pairs seen by six traces (three families), the traces' p-values
+    uniform and either one shared value (the same posts counted six times) or independent."""
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    traces = ["co_text", "near_duplicate_text", "co_link", "co_domain", "co_hashtag", "synchronized_posting"]
+    base = rng.uniform(size=n)
+    tables = []
+    for t in traces:
+        p = base if dependent else rng.uniform(size=n)
+        tables.append(pa.table({"account_a": [f"a{i:05d}" for i in range(n)], "account_b": ["z"] * n,
+                                "trace": [t] * n, "weight": [2] * n, "p_value": p}))
+    return fuse(tables, n_traces=traces, m_pairs=n).column("p_fused").to_numpy()
+
+
+@pytest.mark.parametrize("dependent", [True, False])
+def test_fused_pvalues_are_not_below_uniform_whatever_the_dependence(dependent):
+    """Six traces that count the same posts (one p-value copied six times) must not fuse into a
+    smaller p-value than one of them gives (Fisher gave 7.5e-5 from six times 0.01); independent
+    traces neither."""
+    from scipy.stats import kstest
+
+    fused = _fused_null(dependent)
+    assert kstest(fused, "uniform", alternative="greater").pvalue > 0.01
+    for t in (0.001, 0.01, 0.05):
+        assert (fused <= t).mean() <= t * 1.2 + 0.002, t
+
+
+def test_six_traces_on_the_same_posts_count_once():
+    import pyarrow as pa
+
+    traces = ["co_text", "near_duplicate_text", "co_link", "co_domain", "co_hashtag", "synchronized_posting"]
+    rng = np.random.default_rng(4)
+    n = 500
+    base = rng.uniform(size=n)
+    base[0] = 0.01
+    tables = [pa.table({"account_a": [f"a{i:04d}" for i in range(n)], "account_b": ["z"] * n, "trace": [t] * n,
+                        "weight": [2] * n, "p_value": base}) for t in traces]
+    fused = fuse(tables, n_traces=traces, m_pairs=n).to_pylist()
+    first = next(r for r in fused if r["account_a"] == "a0000")
+    assert first["p_fused"] > 0.01, first  # not 7.5e-5: one piece of evidence, counted once
+
+
+def test_no_expectation_is_no_evidence():
+    """An edge whose null expectation is missing, zero or NaN gets p = 1, never 0."""
+    from unmask.network.significance import tail_given_seen
+
+    p = tail_given_seen(np.array([3, 3, 3, 3]), np.array([0.0, np.nan, -1.0, 0.5]))
+    assert list(p[:3]) == [1.0, 1.0, 1.0] and 0 < p[3] < 1
+
+
+def test_rhythm_pvalue_carries_the_uncertainty_of_few_worlds():
+    from unmask.network.significance import rhythm_pvalue
+
+    w = np.array([4.0, 4.0, 4.0])
+    p = rhythm_pvalue(w, np.array([0.0, 0.0, 0.0]), np.array([10, 100, 0]))
+    assert 1e-4 < p[0] < 1e-3  # zero hits in 10 worlds: no proof of a zero rate
+    assert p[1] < p[0] / 10  # a hundred worlds say much more
+    assert p[2] == 1.0  # timelines that never moved apart: no evidence
+
+
+def _rhythm_world(seed, n_acc=150, weeks=8):
+    """Every account posts on its own daily rhythm, week after week, one of a few hashtags each time:
+    a world drawn from the rhythm null itself (shifting a timeline by whole weeks changes nothing
+    about how it was made)."""
+    rng = np.random.default_rng(seed)
+    tags = [f"tag{i}" for i in range(6)]
+    pop = 1.0 / np.arange(1, 7)
+    rows, k = [], 0
+    for a in range(n_acc):
+        peak = rng.uniform(8, 22)  # the account's favourite hour
+        n = rng.integers(60, 160)
+        day = rng.integers(0, weeks * 7, n)
+        hour = np.clip(rng.normal(peak, 1.0, n), 0, 23.99)
+        for d, h in zip(day, hour):
+            tag = tags[rng.choice(6, p=pop / pop.sum())]
+            rows.append(post(f"p{k}", f"acc{a:03d}", float(d * 86400 + h * 3600), text=f"post {k} #{tag}",
+                             hashtags=[tag]))
+            k += 1
+    return rows
+
+
+def test_rhythm_pvalues_are_not_below_uniform_on_a_world_drawn_from_the_rhythm_null(tmp_path):
+    from scipy.stats import kstest
+
+    from unmask.network.significance import rhythm_pvalue
+
+    with make_case(tmp_path, _rhythm_world(2)) as case:
+        res = run_trace(case.engine, "co_hashtag", window_s=300, min_weight=1, shuffles=10, seed=3)
+    w = res.edges.column("weight").to_numpy()
+    p = rhythm_pvalue(w, res.rhythm_expected, res.rhythm_worlds)
+    assert len(p) > 2000 and (w >= 2).sum() > 300 and res.stats["rhythm_null"]["unit"] == "week"
+    assert kstest(p, "uniform", alternative="greater").pvalue > 0.01, np.sort(p)[:10]
+    assert (p <= 0.01).mean() <= 0.01 + 3 * np.sqrt(0.01 * 0.99 / len(p))  # within three standard errors

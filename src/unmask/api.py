@@ -47,6 +47,19 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
     earlier = case.get_meta("detect") if keep and case.has_table("edges") else None
     kept_traces = [t for t in (earlier or {}).get("traces", []) if t not in names]
     windows, min_weights = dict(windows or {}), dict(min_weights or {})
+    n_posts = case.count("posts")
+    stale = []
+    if kept_traces and (earlier or {}).get("posts") != n_posts:
+        # Traces detected before new posts arrived are older than the posts: recompute them (with
+        # their own parameters) rather than fuse stale edges with fresh ones.
+        stale, kept_traces = kept_traces, []
+        for t in stale:
+            old = earlier["stats"].get(t) or {}
+            if old.get("window_s") is not None:
+                windows.setdefault(t, old["window_s"])
+            if old.get("min_weight") is not None:
+                min_weights.setdefault(t, old["min_weight"])
+        names = stale + names
     for key in list(windows) + list(min_weights):
         if key not in names:
             from unmask.errors import ParameterError
@@ -63,7 +76,6 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
                             "WHERE trace IN (SELECT trace FROM _kept_traces)")
     from unmask import progress as prog
 
-    n_posts = case.count("posts")
     prog.start(progress, "detect", len(names), n_posts * len(names), eng if engine == "duckdb" else None)
     try:
         for i, name in enumerate(names):
@@ -81,6 +93,7 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
             res = None  # this trace's edges are in the case now: free them before the next trace
             prog.advance(progress, n_posts, name)
     finally:
+        prog.finish(progress)
         if own:
             own.close()
     if kept_traces:
@@ -96,10 +109,11 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
     case.engine.drop("_edges_new")
     case.engine.execute("CREATE OR REPLACE TABLE edge_evidence AS SELECT * FROM _edge_evidence_new")
     case.engine.drop("_edge_evidence_new")
-    case.set_meta("detect", {"traces": names, "kept": kept_traces, "engine": engine, "max_neighbors": max_neighbors,
+    case.set_meta("detect", {"traces": names, "kept": kept_traces, "recomputed_stale": stale, "posts": n_posts,
+                             "engine": engine, "max_neighbors": max_neighbors,
                              "evidence_k": evidence_k, "shuffles": shuffles, "seed": seed, "stats": stats, "seconds": timings,
                              "unmask_version": __version__})
-    return {"edges": n_edges, "stats": stats, "seconds": timings, "kept": kept_traces}
+    return {"edges": n_edges, "stats": stats, "seconds": timings, "kept": kept_traces, "recomputed_stale": stale}
 
 
 def _store_edges(case: Case, table: pa.Table, first: bool) -> None:
@@ -124,7 +138,7 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5) -> di
     """
     info = case.get_meta("detect")
     m_pairs = sum(s["candidate_pairs"] for s in info["stats"].values())
-    fused = fusion.fuse_relation(case.engine, "edges", len(info["traces"]), m_pairs)
+    fused = fusion.fuse_relation(case.engine, "edges", info["traces"], m_pairs)
     case.write_table("fused_edges", fused)
     sig = fused.filter(pa.compute.less_equal(fused.column("q_fused"), alpha))
     part = clustering.leiden(sig, resolution=resolution, seed=seed, min_size=min_cluster)
@@ -221,7 +235,7 @@ def step(case: Case, name: str):
 
 def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=None, min_weights=None,
         engine="duckdb", alpha=0.05, resolution=1.0, seed=0, min_cluster=5, report=True, progress=None,
-        overwrite=False, resume=False, time_mode="auto", with_content=False) -> dict:
+        overwrite=False, resume=False, time_mode="auto", with_content=False, null_worlds=10) -> dict:
     """The whole pipeline into ``out``: ``case.duckdb`` and ``report.html``.
 
     Each step (ingest, detect, analyse, checks) runs in one transaction and records itself in the
@@ -256,7 +270,7 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
             t0 = time.perf_counter()
             with step(case, "detect"):
                 result["detect"] = detect(case, traces=traces, windows=windows, min_weights=min_weights,
-                                          engine=engine, seed=seed, progress=progress)
+                                          engine=engine, seed=seed, shuffles=null_worlds, progress=progress)
             timings["detect"] = time.perf_counter() - t0
         if "analyse" in todo:
             t0 = time.perf_counter()

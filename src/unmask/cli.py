@@ -229,7 +229,7 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 
     knobs = {k: _knob_value(v) for k, v in _pairs(sets, "--set").items()}
     knobs.update({k: v for k, v in (("posts", posts), ("seed", seed)) if v is not None})
-    cfg = SimConfig.from_toml(config, **knobs) if config else SimConfig(**knobs)
+    cfg = SimConfig.from_toml(config, **knobs) if config else SimConfig.from_knobs(knobs, "--set")
     data = run_sim(cfg)
     if out_dir:
         files, labels = write(data, out_dir, fmt)
@@ -245,6 +245,8 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--min-weight", "min_weights", multiple=True, help="trace=N")
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")
 @click.option("--max-neighbors", type=int, default=100, help="cap on pairs per action on hot objects")
+@click.option("--null-worlds", type=click.IntRange(0, 1000), default=10, show_default=True,
+              help="week-shifted worlds of the rhythm null (text, hashtag, domain, mention and timing traces)")
 @click.option("--alpha", type=float, default=0.05, help="false-discovery rate for links")
 @click.option("--resolution", type=float, default=1.0, help="Leiden resolution")
 @click.option("--seed", type=int, default=0)
@@ -253,8 +255,8 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--content", "with_content", is_flag=True,
               help="also find propaganda techniques in the posts and profile them per network, cell and account")
 @click.option("--quiet", is_flag=True)
-def detect(case_path, traces, windows, min_weights, engine, max_neighbors, alpha, resolution, seed, min_cluster,
-           reset, with_content, quiet):
+def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_worlds, alpha, resolution, seed,
+           min_cluster, reset, with_content, quiet):
     """Compute coordination traces, their significance, and candidate operations.
 
     Recomputes only the traces named (all by default); traces detected earlier keep their edges and
@@ -268,7 +270,8 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, alpha
             det = api.detect(case, traces=traces.split(",") if traces else None,
                              windows=_pairs(windows, "--window", _seconds),
                              min_weights=_pairs(min_weights, "--min-weight", int),
-                             engine=engine, max_neighbors=max_neighbors, progress=stage, keep=not reset)
+                             engine=engine, max_neighbors=max_neighbors, shuffles=null_worlds, seed=seed,
+                             progress=stage, keep=not reset)
         with api.step(case, "analyse"):
             ana = api.analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster)
         with api.step(case, "checks"):
@@ -276,6 +279,9 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, alpha
         if with_content:
             with case.transaction():
                 info = api.content(case, alpha=alpha, progress=stage)
+    if det.get("recomputed_stale"):
+        out.print(f"recomputed {', '.join(det['recomputed_stale'])}: detected before the newest posts were "
+                  "ingested", highlight=False)
     for name, s in det["stats"].items():
         when = "kept from an earlier detect" if name in det["kept"] else f"{det['seconds'][name]} s"
         out.print(f"{name}: {s['candidate_pairs']:,} co-acting pairs, {when}", highlight=False)
@@ -319,19 +325,22 @@ def edges(case_path, trace, top):
 @click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")
 @click.option("--alpha", type=float, default=0.05)
 @click.option("--seed", type=int, default=0)
+@click.option("--null-worlds", type=click.IntRange(0, 1000), default=10, show_default=True,
+              help="week-shifted worlds of the rhythm null (text, hashtag, domain, mention and timing traces)")
 @click.option("--time-mode", type=click.Choice(["auto", "iso", "epoch_s", "epoch_ms", "excel"]), default="auto")
 @click.option("--overwrite", is_flag=True, help="replace a case already in OUT")
 @click.option("--resume", is_flag=True, help="continue the case in OUT from its last finished step")
 @click.option("--content", "with_content", is_flag=True, help="also profile propaganda techniques (see detect)")
 @click.option("--quiet", is_flag=True)
-def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, time_mode, overwrite, resume, with_content, quiet):
+def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, null_worlds, time_mode, overwrite, resume,
+        with_content, quiet):
     """Ingest, detect, test significance, cluster, check and report, into OUT."""
     from unmask import api
 
     m, c = _mapping(maps, consts, None)
     with _Stage(quiet) as step:
         result = api.run(inputs, out_dir, fmt=fmt, mapping=m, const=c, engine=engine, alpha=alpha, seed=seed,
-                         progress=step, overwrite=overwrite, resume=resume, time_mode=time_mode,
+                         null_worlds=null_worlds, progress=step, overwrite=overwrite, resume=resume, time_mode=time_mode,
                          with_content=with_content)
     out.print(f"case: {result['case']}\nreport: {result.get('report')}", highlight=False)
 

@@ -93,6 +93,19 @@ def group_precision(rows, labels) -> list:
     return out
 
 
+def _flagged_or_labelled_agreement(rows, labels) -> tuple[float, float]:
+    """ARI and NMI over the accounts that are flagged or labelled as an operation's: the truth is
+    the operation (or ``organic``), the prediction the flagged network (or ``unflagged``). Unflagged
+    organic accounts, which every run leaves alone, are not counted as singletons on both sides
+    (that gave NMI 0.96 to a run that flagged nobody); flagging nobody now scores 0."""
+    keep = [r for r in rows if r["flagged"] or labels[r["account_id"]] != "organic"]
+    if not keep:
+        return 0.0, 0.0
+    truth = [labels[r["account_id"]] for r in keep]
+    pred = [f"c{r['cluster']}" if r["flagged"] else "unflagged" for r in keep]
+    return ari_nmi(truth, pred)
+
+
 def evaluate(case, labels_path, min_posts: int = 0) -> dict:
     """Metrics for accounts in both the case and the labels (with at least ``min_posts`` posts)."""
     labels = read_labels(labels_path)
@@ -112,10 +125,7 @@ def evaluate(case, labels_path, min_posts: int = 0) -> dict:
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    pred = [f"c{r['cluster']}" if r["flagged"] else f"none:{r['account_id']}" for r in rows]
-    truth = [labels[r["account_id"]] if labels[r["account_id"]] != "organic" else f"organic:{r['account_id']}"
-             for r in rows]
-    ari, nmi = ari_nmi(truth, pred)
+    ari, nmi = _flagged_or_labelled_agreement(rows, labels)
     per_op = {}
     for op in sorted({labels[r["account_id"]] for r in rows} - {"organic"}):
         m = np.array([labels[r["account_id"]] == op for r in rows])

@@ -29,11 +29,17 @@ class Reporter:
     def __call__(self, note) -> None:  # the plain-callable protocol: one unit done
         pass
 
+    def finish(self) -> None:
+        """The step is over: forget its engine, so that a display polling from another thread never
+        asks a connection that the caller is about to close."""
+        self.engine = None
+
     def fraction(self) -> float:
         """Share of the step done: finished units plus the running statement's share of one unit."""
         inside = 0.0
-        if self.engine is not None:
-            p = self.engine.progress()
+        engine = self.engine  # read once: another thread may finish the step meanwhile
+        if engine is not None:
+            p = engine.progress()
             inside = p / 100.0 if p is not None and p >= 0 else 0.0
         return min(1.0, (self.units + min(inside, 0.999)) / self.total_units)
 
@@ -55,3 +61,9 @@ def advance(progress, rows: int = 0, note=None) -> None:
         progress.advance(rows, note)
     else:
         progress(note)
+
+
+def finish(progress) -> None:
+    """The step is over (call before its engine closes)."""
+    if progress is not None and hasattr(progress, "finish"):
+        progress.finish()

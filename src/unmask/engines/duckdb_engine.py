@@ -84,7 +84,7 @@ class DuckDBEngine(Engine):
         """DuckDB's own estimate for the running statement (-1 when none runs); safe from another thread."""
         try:
             return float(self.con.query_progress())
-        except (RuntimeError, AttributeError):  # closed connection, or a DuckDB without it
+        except (RuntimeError, AttributeError, duckdb.Error):  # closed connection, or a DuckDB without it
             return None
 
     def drop(self, name):

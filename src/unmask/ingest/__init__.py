@@ -70,6 +70,16 @@ def ingest(case, paths, fmt: str | None = None, mapping: dict | None = None, con
         if not path.exists():
             raise InputError("no such file", file=str(path))
     prog.start(progress, "ingest", len(paths), sum(estimate_rows(p) for p in paths), case.engine)
+    try:
+        _ingest_all(case, paths, fmt, mapping, const, time_mode, delimiter, progress, results)
+    finally:
+        prog.finish(progress)
+    return results
+
+
+def _ingest_all(case, paths, fmt, mapping, const, time_mode, delimiter, progress, results) -> None:
+    from unmask import progress as prog
+
     with tempfile.TemporaryDirectory(prefix="unmask-ingest-") as work, case.transaction():
         for path in paths:
             first = len(results)  # this path's results (a zip gives one per member)
@@ -86,7 +96,6 @@ def ingest(case, paths, fmt: str | None = None, mapping: dict | None = None, con
                 if chosen in ("csv", "jsonl", "parquet"):
                     _note_missing_actions(case, results[-1])
             prog.advance(progress, sum(r.rows_read for r in results[first:]), results[first:])
-    return results
 
 
 def estimate_rows(path: Path) -> int:

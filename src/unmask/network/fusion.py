@@ -1,14 +1,24 @@
 """Fuse per-trace links into one network, keeping per-trace evidence.
 
-Two valid combinations of a pair's per-trace p-values, over the ``T`` traces that ran (a trace
-without a link counts as ``p = 1``):
+Traces are not independent: several count the same posts (co_text's matches are near-duplicates
+too, a shared link is a shared domain, a fast retweet is a co-retweet's half, and synchronized
+posting counts every post). Fisher's method over such traces counts one piece of evidence many
+times (six traces at p = 0.01 fused to 7.5e-5). So, over the traces that ran:
 
-* Fisher: ``X = -2 * sum(ln p_t)`` against a chi-square on ``2T`` degrees of freedom, which lets
-  several moderate traces add up;
-* Tippett: ``1 - (1 - min p_t)^T``, which lets one very strong trace carry the pair.
+1. **Families.** Traces that count the same posts form a family (:attr:`Trace.family`: text,
+   link, retweet; every other trace is a family of its own). A family's p-value is its best
+   trace's, Bonferroni-corrected for the family's size: ``p_f = min(1, n_f * min p_t)``, valid
+   whatever the dependence inside the family.
+2. **Across families**, which may still share posts (synchronized posting with all), Brown's
+   method: ``X = -2 * sum(ln p_f)`` is referred to a scaled chi-square ``c * chi2(k)`` with
+   ``E[X] = 2F`` and ``Var[X] = 4F + 2 * sum_{f<g} cov(-2 ln p_f, -2 ln p_g)``; the covariances are
+   estimated from the run's own linked pairs and never taken below 0 (a family pair that looks
+   negatively dependent is treated as independent). Under perfect dependence this gives back the
+   single family's p; under independence it is Fisher's.
+3. Tippett across families (``1 - (1 - min p_f)^F``) lets one very strong family carry the pair.
 
-The fused p-value is ``min(1, 2 * min(Fisher, Tippett))``: the factor 2 is a Bonferroni
-correction for taking the better of the two, so the result stays a valid p-value.
+The fused p-value is ``min(1, 2 * min(Brown, Tippett))`` (the 2 pays for taking the better). A family
+with no link for the pair counts as ``p = 1``. docs/methods.md states what this assumes.
 """
 
 from __future__ import annotations
@@ -28,8 +38,9 @@ FUSED_SCHEMA = pa.schema([("account_a", pa.string()), ("account_b", pa.string())
                           ("strength", pa.float64())])
 
 
-def fuse(trace_tables: list[pa.Table], n_traces: int, m_pairs: int) -> pa.Table:
-    """:func:`fuse_relation` over in-memory per-trace tables, on an embedded engine of its own."""
+def fuse(trace_tables: list[pa.Table], n_traces, m_pairs: int) -> pa.Table:
+    """:func:`fuse_relation` over in-memory per-trace tables, on an embedded engine of its own
+    (``n_traces``: the traces that ran, or their number)."""
     cols = pa.schema([("account_a", pa.string()), ("account_b", pa.string()), ("trace", pa.string()),
                       ("weight", pa.int64()), ("p_value", pa.float64())])
     parts = [t.select(cols.names).cast(cols) for t in trace_tables if t.num_rows]
@@ -45,34 +56,53 @@ def fuse(trace_tables: list[pa.Table], n_traces: int, m_pairs: int) -> pa.Table:
         engine.close()
 
 
-def fuse_relation(engine, relation: str, n_traces: int, m_pairs: int) -> pa.Table:
+def families(trace_names) -> dict:
+    """Trace -> family, for the traces that ran (a trace not registered is a family of its own)."""
+    from unmask.traces import TRACES
+
+    return {t: (TRACES[t].family if t in TRACES and TRACES[t].family else t) for t in trace_names}
+
+
+def fuse_relation(engine, relation: str, n_traces, m_pairs: int) -> pa.Table:
     """One row per account pair of ``relation`` (rows ``account_a, account_b, trace, weight, p_value``):
-    fused p and q, and per-trace weights and p-values (``traces``: ``trace:weight:p`` joined by ``;``,
-    traces in name order). The engine sorts the rows by pair and trace and formats each row's
-    evidence; each pair's terms are then summed with ``reduceat`` in trace order (so the result does
-    not depend on threads), and only pairs linked by several traces are joined in Python."""
+    fused p and q (see the module docstring), and per-trace weights and p-values (``traces``:
+    ``trace:weight:p`` joined by ``;``, traces in name order). ``n_traces`` is the list of traces
+    that ran (or their number: each is then its own family). The engine sorts the rows by pair and
+    trace and formats each row's evidence; each pair's terms are gathered with ``reduceat`` in
+    trace order (so the result does not depend on threads), and only pairs linked by several
+    traces are joined in Python."""
     rows = engine.query(f"""
-        SELECT account_a, account_b, p_value,
+        SELECT account_a, account_b, trace, p_value,
                trace || ':' || CAST(weight AS VARCHAR) || ':' || printf('%.3g', p_value) AS row_text
         FROM {relation} ORDER BY account_a, account_b, trace""")
     n = rows.num_rows
     if n == 0:
         return FUSED_SCHEMA.empty_table()
+    names = list(n_traces) if not isinstance(n_traces, int) else None
     a, b = rows.column("account_a").combine_chunks(), rows.column("account_b").combine_chunks()
     change = np.ones(n, bool)
     if n > 1:
         change[1:] = pc.or_(pc.not_equal(a.slice(1), a.slice(0, n - 1)),
                             pc.not_equal(b.slice(1), b.slice(0, n - 1))).to_numpy(zero_copy_only=False)
     starts = np.flatnonzero(change)
+    pair = np.cumsum(change) - 1
     p_rows = rows.column("p_value").to_numpy()
-    stat = -2.0 * np.add.reduceat(np.log(np.maximum(p_rows, P_FLOOR)), starts)
-    pmin = np.minimum.reduceat(p_rows, starts)
+    trace_col = rows.column("trace").to_pylist() if names is None else rows.column("trace").combine_chunks()
+    if names is None:  # no family knowledge: every trace its own family
+        names = sorted(set(trace_col)) + [f"_other{i}" for i in range(max(0, int(n_traces) - len(set(trace_col))))]
+        trace_col = pa.array(trace_col, pa.string())
+    fam_of = families(names)
+    fam_names = sorted(set(fam_of.values()))
+    size = {f: sum(1 for t in names if fam_of[t] == f) for f in fam_names}
+    fam_index = {f: i for i, f in enumerate(fam_names)}
+    code = pc.index_in(trace_col, value_set=pa.array(names, pa.string())).to_numpy(zero_copy_only=False)
+    fam_code = np.array([fam_index[fam_of[t]] for t in names], np.int64)[code]
+    n_pairs, F = len(starts), len(fam_names)
+    pmin = np.ones((n_pairs, F))
+    np.minimum.at(pmin, (pair, fam_code), p_rows)
+    p_fam = np.minimum(1.0, pmin * np.array([size[f] for f in fam_names], float)[None, :])
+    p = combine_families(p_fam)
     n_tr = np.diff(np.append(starts, n))
-    T = max(n_traces, 1)
-    fisher = gammaincc(T, stat / 2.0)  # the chi-square(2T) tail
-    tippett = -np.expm1(T * np.log1p(-np.minimum(pmin, 1 - 1e-16)))
-    tippett = np.where(pmin < 1e-12, T * pmin, tippett)
-    p = np.maximum(np.minimum(1.0, 2 * np.minimum(fisher, tippett)), P_FLOOR)
     q = bh(p, m_pairs)
     take = pa.array(starts)
     row_text = rows.column("row_text").combine_chunks()
@@ -88,3 +118,24 @@ def fuse_relation(engine, relation: str, n_traces: int, m_pairs: int) -> pa.Tabl
         "n_traces": n_tr.astype(np.int64), "traces": traces,
         "strength": np.minimum(-np.log10(p), 300.0),
     }).cast(FUSED_SCHEMA)
+
+
+def combine_families(p_fam: np.ndarray) -> np.ndarray:
+    """Fused p-values of pairs (rows) from their family p-values (columns): ``min(1, 2 * min(Brown,
+    Tippett))``, Brown's covariances estimated from these rows (see the module docstring)."""
+    p_fam = np.maximum(np.asarray(p_fam, float), P_FLOOR)
+    n, F = p_fam.shape
+    if F == 1:
+        return np.maximum(p_fam[:, 0], P_FLOOR)
+    x = -2.0 * np.log(p_fam)
+    stat = x.sum(axis=1)
+    cov = np.cov(x, rowvar=False) if n > 2 else np.zeros((F, F))
+    off = np.clip(cov[np.triu_indices(F, 1)], 0.0, None)
+    off = np.minimum(off, 4.0)  # cov(-2 ln p) of two uniform p's is at most 4 (perfect dependence)
+    mean, var = 2.0 * F, 4.0 * F + 2.0 * off.sum()
+    c, k = var / (2.0 * mean), 2.0 * mean * mean / var
+    brown = gammaincc(k / 2.0, stat / (2.0 * c))  # the c * chi2(k) tail
+    pmin = p_fam.min(axis=1)
+    tippett = -np.expm1(F * np.log1p(-np.minimum(pmin, 1 - 1e-16)))
+    tippett = np.where(pmin < 1e-12, F * pmin, tippett)
+    return np.maximum(np.minimum(1.0, 2 * np.minimum(brown, tippett)), P_FLOOR)

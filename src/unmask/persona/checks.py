@@ -18,7 +18,7 @@ import pyarrow as pa
 from unmask.persona import location, timezone as tzinfer
 
 PROFESSIONS = re.compile(
-    r"\b(journalist|reporter|editor|correspondent|analyst|expert|activist|concerned citizen|commentator|"
+    r"\b(journalist|reporter|editor|correspondent|analyst|expert|activist|commentator|"
     r"journaliste|periodista|giornalista|journalistin|reporterin|analista|experto|"
     r"журналист|репортер|редактор|аналитик|эксперт|активист)\b|"
     r"(روزنامه[\s\u200c]?نگار|خبرنگار|تحلیلگر|کارشناس|فعال|صحفي|صحفية|مراسل|محلل|خبير|ناشط|记者|编辑|分析师)",

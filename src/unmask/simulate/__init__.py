@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from unmask.simulate.audiences import fan_posts, make_popular
 from unmask.simulate.config import STYLES, SimConfig, knob_table
 from unmask.simulate.generator import KIND_NAMES, SimData, World
 from unmask.simulate.negatives import make_negative_accounts, negative_posts
@@ -22,6 +23,7 @@ def simulate(cfg: SimConfig) -> SimData:
     w = World(cfg)
     w.make_organic()
     make_negative_accounts(w)
+    make_popular(w)
     make_operations(w)
     ids = w.rng.choice(np.int64(2) ** 40, len(w.acc), replace=False) + 10**12
     w.acc_ids = np.array([str(i) for i in ids], dtype=object)
@@ -32,6 +34,7 @@ def simulate(cfg: SimConfig) -> SimData:
     celeb = np.isin(posts_acc[w.organic_originals], w.celebrities)
     w.target_rows, w.target_t = w.organic_originals[celeb], w.organic_original_t[celeb]
     negative_posts(w)
+    fan_posts(w)
     operation_posts(w, op_budget)
     pending = sum(len(p[0]) for p in w.pending)
     _top_up(w, cfg.posts - w.posts.n - pending)

@@ -41,6 +41,13 @@ class SimConfig:
     share_buttons: int = knob(10, "news share-button waves: same headline and URL (hard negative)", 0, 10_000)
     benign_bots: int = knob(6, "scheduled benign bots: weather, news feeds (hard negative)", 0, 10_000)
     reply_storms: int = knob(4, "reply storms at celebrities (hard negative)", 0, 10_000)
+    fan_bases: int = knob(8, "popular accounts (news outlets, public figures) with audiences of regulars who "
+                                "retweet them: organic, not coordination (hard negative)", 0, 10_000)
+    fan_base_size: float = knob(0.08, "regulars per popular account, as a share of organic accounts", 0, 1)
+    fan_retweet_prob: float = knob(0.2, "mean probability that a regular retweets a given post of the account "
+                                        "it follows", 0.001, 1)
+    fan_delay_s: float = knob(60.0, "median seconds from a popular account's post to a regular's retweet", 1, 86_400)
+    fan_share: float = knob(0.15, "share of all posts that are regulars' retweets of popular accounts", 0, 0.9)
     traveller_share: float = knob(0.03, "organic accounts posting from a zone other than their profile's", 0, 0.5)
     link_share: float = knob(0.15, "share of organic original posts that carry a news link", 0, 1)
     negative_strength: float = knob(1.0, "multiplier on the size of every hard negative", 0, 20)
@@ -63,15 +70,22 @@ class SimConfig:
         return self.accounts or max(50, self.posts // 25)
 
     @classmethod
+    def from_knobs(cls, knobs: dict, source: str = "simulate"):
+        """A configuration from named knobs; an unknown name is refused with the names that exist."""
+        unknown = set(knobs) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ParameterError(f"{source}: unknown simulator knob(s) {sorted(unknown)}; knobs are "
+                                 f"{sorted(f.name for f in fields(cls))}")
+        return cls(**knobs)
+
+    @classmethod
     def from_toml(cls, path, **overrides):
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
         data = data.get("simulate", data)
-        unknown = set(data) - {f.name for f in fields(cls)}
-        if unknown:
-            raise ParameterError(f"{path}: unknown simulator knob(s) {sorted(unknown)}")
+        cls.from_knobs(data, str(path)) if set(data) - {f.name for f in fields(cls)} else None
         data.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**data)
+        return cls.from_knobs(data, f"{path} or --set")
 
 
 def knob_table() -> list[tuple[str, object, str]]:

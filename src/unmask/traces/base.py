@@ -25,7 +25,9 @@ class Trace:
     """A registered trace: name, documented defaults and its actions as SQL.
 
     ``actions(engine)`` returns SQL with columns ``account_id, object, post_id, t`` (t in epoch ms)
-    over the canonical ``posts`` table. ``prepare(engine)`` may register helper tables first.
+    over the canonical ``posts`` table, and ``stratum`` when ``stratified`` (the popularity null then
+    keeps each account's actions within their stratum: for a retweet or a reply, the author of the
+    referenced post). ``prepare(engine)`` may register helper tables first.
     """
 
     name: str
@@ -38,6 +40,9 @@ class Trace:
     rhythm_null: bool = False  # also test against week-shifted timelines (objects that recur daily)
     params: dict = field(default_factory=dict)
     optional: bool = False  # run only when asked for (costly, or needs an extra)
+    stratified: bool = False  # actions carry a ``stratum`` (the referenced post's author) for the null
+    # traces that count the same posts share a family; fusion combines a family once (network.fusion)
+    family: str = ""
     # when the object is a function of the time (a time bucket), the SQL of that function: the
     # rhythm null then recomputes each shifted action's object from its shifted time
     time_object: Callable | None = None
@@ -60,7 +65,7 @@ class TraceResult:
     stats: dict
     account_actions: pa.Table  # account_id, trace, k: actions per account, for the null model
     rhythm_expected: list | None = None  # expected weight per edge under the rhythm null
-    account_reach: pa.Table | None = None  # account_id, reach: the popularity null's per-account term
+    rhythm_worlds: object = None  # per edge, the shifted worlds in which its two timelines moved apart
 
     def evidence_batches(self, rows: int = 500_000):
         """The evidence as Arrow tables of up to ``rows`` rows (account_a, account_b, trace, object,
@@ -113,10 +118,14 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
     key = f"{name}_{next(_RUNS)}"
     if trace.prepare:
         trace.prepare(engine)
-    engine.create_table(f"_act_{name}", trace.actions(engine))
+    actions = trace.actions(engine)
+    if not trace.stratified:
+        actions = f"SELECT account_id, object, post_id, t, '' AS stratum FROM ({actions}) x"
+    engine.create_table(f"_act_{name}", actions)
     objects = _pairs(engine, key, f"_act_{name}", w, K)
     counts = engine.query(f"SELECT account_id, '{name}' AS trace, k FROM _accd_{key} ORDER BY acc")
-    result = _finish(engine, name, key, window_s, min_weight, K, evidence_k, trace.params, objects, counts)
+    result = _finish(engine, name, key, window_s, min_weight, K, evidence_k, trace.params, objects, counts,
+                     source=f"_act_{name}")
     if trace.rhythm_null and shuffles > 0:
         result.stats["rhythm_null"] = rhythm_null(engine, trace, result, w, K, shuffles, seed)
     engine.drop(f"_act_{name}")
@@ -259,24 +268,29 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = np.where(n_apart > 0, total / np.maximum(n_apart, 1), np.nan)  # NaN: never apart
     result.rhythm_expected = expected
+    result.rhythm_worlds = n_apart
     return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed}
 
 
-def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, objects, counts):
-    """Aggregate pairs into edges, keep an evidence sample, and gather the null-model inputs.
+def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, objects, counts, source=None):
+    """Aggregate pairs into edges, keep an evidence sample, and compute each edge's null expectation.
 
     Reads ``_pairs_{key}`` (acc_a, acc_b, oid, rn_a, rn_b, dt_ms, t1: the earlier action's time,
     n_acc), the codes of :func:`_codes` and ``_reach_{key}`` (one row per action with its
-    ``n_within``); ``counts`` (account_id, trace, k) are the actions per account, for the null
-    model. Each helper table is dropped as soon as it has served, so that the engine's memory
-    goes to the next step; the code tables stay for the evidence until ``release``.
+    ``n_within``); ``counts`` (account_id, trace, k) are the actions per account. The expectation
+    (``expected``, the popularity null's lambda) comes from ``_lam_{key}`` (acc_a, acc_b, lam) when
+    the caller made one (a trace with a null of its own), else from :func:`_popularity_null` over
+    ``source`` (the actions, with their ``stratum``). Each helper table is dropped as soon as it has
+    served, so that the engine's memory goes to the next step; the code tables stay for the
+    evidence until ``release``.
     """
     stats = engine.query(f"""
         SELECT sum(n_within) AS window_pairs,
                sum(CASE WHEN n_within > {K} THEN n_within - {K} ELSE 0 END) AS pairs_skipped_hot,
                sum(CASE WHEN n_within > {K} THEN 1 ELSE 0 END) AS actions_capped
         FROM _reach_{key}""").to_pylist()[0]
-    reach = _account_reach(engine, key)
+    if source is not None:
+        _stratum_reach(engine, key, source)
     engine.drop(f"_reach_{key}")
     stats = {k: int(v or 0) for k, v in stats.items()}
     stats.update(actions=int(pa.compute.sum(counts.column("k")).as_py() or 0), objects=objects,
@@ -310,32 +324,94 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     engine.drop(f"_pairs_{key}")
     stats["candidate_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _edges_{key}").column(0)[0].as_py())
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
+    if source is not None:
+        stats["strata"] = _popularity_null(engine, key, source, min_weight)
     edges = _edge_table(engine, name, key, min_weight)
-    engine.drop(f"_edges_{key}")
-    engine.drop(f"_repeats_{key}")
-    return TraceResult(name, edges, key, engine, stats, counts, account_reach=reach)
+    for t in ("_edges_", "_repeats_", "_lam_"):
+        engine.drop(f"{t}{key}")
+    return TraceResult(name, edges, key, engine, stats, counts)
 
 
-def _account_reach(engine, key) -> pa.Table:
-    """Per account, the popularity null's term ``reach = sum over its actions of 2 W_o / (n_o - 1)``.
+def _stratum_reach(engine, key, source) -> None:
+    """``_accr_{key}``: per account and stratum, the popularity null's term
+    ``reach = sum over its actions in the stratum of 2 W_o / (n_o - 1)``.
 
-    ``n_o`` is the number of actions on the action's object and ``W_o`` the number of pairs of
-    them within the window (counted before the hot-object cap). A random action of another
-    account lands on object ``o`` with probability ``n_o / M`` and then falls within the window of
-    a given action there with probability about ``2 W_o / (n_o (n_o - 1))``, so an account ``b``
-    with ``k_b`` actions is expected to co-act ``k_b * reach_a / M`` times with ``a``'s actions:
-    crowded, bunched objects (a viral cascade) earn a pair little, rare or spread-out ones much.
-    Summed in fixed point so the value does not depend on the order of parallel additions.
+    ``n_o`` is the number of actions on the action's object and ``W_o`` the number of pairs of them
+    within the window (counted before the hot-object cap). A random action of another account in
+    the same stratum lands on object ``o`` with probability ``n_o / M_s`` (``M_s``: the stratum's
+    actions) and then falls within the window of a given action there with probability about
+    ``2 W_o / (n_o (n_o - 1))``. ``_objs_{key}`` gives each coded object its stratum.
     """
+    engine.create_table(f"_objs_{key}", f"""
+        SELECT o.oid, s.stratum FROM _objn_{key} o
+        JOIN (SELECT object, min(stratum) AS stratum FROM {source} GROUP BY object) s ON s.object = o.object""")
     engine.create_table(f"_objw_{key}", f"""
         SELECT oid, sum(n_within) AS w, count(*) AS n FROM _reach_{key} GROUP BY oid""")
-    reach = engine.query(f"""
-        SELECT d.account_id,
-               CAST(sum(CAST(2.0 * o.w / (o.n - 1) AS DECIMAL(18, 6))) AS DOUBLE) AS reach
-        FROM _reach_{key} r JOIN _objw_{key} o ON o.oid = r.oid JOIN _accd_{key} d ON d.acc = r.acc
-        WHERE o.n > 1 GROUP BY d.account_id ORDER BY d.account_id""")
+    engine.create_table(f"_accr_{key}", f"""
+        SELECT r.acc, s.stratum, sum(CAST(2.0 * o.w / (o.n - 1) AS DECIMAL(38, 12))) AS reach
+        FROM _reach_{key} r JOIN _objw_{key} o ON o.oid = r.oid JOIN _objs_{key} s ON s.oid = r.oid
+        WHERE o.n > 1 GROUP BY r.acc, s.stratum""")
     engine.drop(f"_objw_{key}")
-    return reach
+    engine.drop(f"_objs_{key}")
+
+
+PRIOR = 1.0  # pseudo-actions, at the strata's overall shares, in an account's preference for each stratum
+
+
+def _popularity_null(engine, key, source, min_weight) -> int:
+    """``_lam_{key}``: each kept edge's expected co-actions under the stratified popularity null.
+
+    Each object keeps its crowd and how its actions bunch in time; each account keeps its volume
+    ``k_b`` and its preference for each stratum (a stratum is, for a retweet, the retweeted post's
+    author: whom the account follows; traces without strata have one). Account ``b``'s actions
+    land in stratum ``s`` in proportion to ``(k_bs - 1 + PRIOR * M_s / M) / (k_b - 1 + PRIOR)`` and on
+    the stratum's objects by popularity, so ``b`` is expected to co-act
+    ``sum_s k_b * pref_bs * reach_as / M_s`` times with ``a``; the larger direction is used.
+
+    The ``- 1`` leaves out one of ``b``'s own actions in the stratum: the co-action under test is
+    no evidence that ``b`` follows the author. A regular of a news account (many retweets of it)
+    is expected to share its posts with the other regulars; an account that retweeted an author
+    once, at the same second as twenty others, is judged as if it had picked the author at random
+    (``PRIOR``: the global null). With one stratum this is exactly the unstratified popularity null
+    (``k_b * reach_a / M``). Summed in fixed point (the same value whatever the order of parallel
+    additions). Returns the number of strata.
+    """
+    alpha = PRIOR
+    engine.create_table(f"_acck_{key}", f"""
+        SELECT d.acc, a.stratum, count(*) AS k FROM {source} a JOIN _accd_{key} d ON d.account_id = a.account_id
+        GROUP BY d.acc, a.stratum""")
+    engine.create_table(f"_strm_{key}", f"SELECT stratum, sum(k) AS m FROM _acck_{key} GROUP BY stratum")
+    strata = int(engine.scalar(f"SELECT count(*) FROM _strm_{key}"))
+    total = float(engine.scalar(f"SELECT sum(m) FROM _strm_{key}") or 1.0)
+    # per account: its actions (kt) and its whole reach over every stratum (rt)
+    engine.create_table(f"_acct_{key}", f"""
+        SELECT k.acc, k.kt, coalesce(r.rt, 0) AS rt
+        FROM (SELECT acc, sum(k) AS kt FROM _acck_{key} GROUP BY acc) k
+             LEFT JOIN (SELECT acc, sum(reach) AS rt FROM _accr_{key} GROUP BY acc) r ON r.acc = k.acc""")
+    # per edge and direction: over the shared strata, sum of pref-weighted reach (s1) and plain reach (s2)
+    engine.create_table(f"_lam_{key}", f"""
+        WITH sh AS (
+            SELECT e.acc_a, e.acc_b,
+                   sum(CAST(coalesce(ra.reach, 0) * (kb.k - 1 + {alpha} * m.m / {total}) / m.m AS DECIMAL(38, 15))) AS s1_ab,
+                   sum(coalesce(ra.reach, 0)) AS s2_ab,
+                   sum(CAST(coalesce(rb.reach, 0) * (ka.k - 1 + {alpha} * m.m / {total}) / m.m AS DECIMAL(38, 15))) AS s1_ba,
+                   sum(coalesce(rb.reach, 0)) AS s2_ba
+            FROM (SELECT acc_a, acc_b FROM _edges_{key} WHERE weight >= {int(min_weight)}) e
+                 JOIN _acck_{key} ka ON ka.acc = e.acc_a
+                 JOIN _acck_{key} kb ON kb.acc = e.acc_b AND kb.stratum = ka.stratum
+                 JOIN _strm_{key} m ON m.stratum = ka.stratum
+                 LEFT JOIN _accr_{key} ra ON ra.acc = e.acc_a AND ra.stratum = ka.stratum
+                 LEFT JOIN _accr_{key} rb ON rb.acc = e.acc_b AND rb.stratum = ka.stratum
+            GROUP BY e.acc_a, e.acc_b)
+        SELECT sh.acc_a, sh.acc_b,
+               tb.kt / (tb.kt - 1 + {alpha}) * (CAST(sh.s1_ab AS DOUBLE)
+                   + {alpha} * CAST(ta.rt - sh.s2_ab AS DOUBLE) / {total}) AS lam_ab,
+               ta.kt / (ta.kt - 1 + {alpha}) * (CAST(sh.s1_ba AS DOUBLE)
+                   + {alpha} * CAST(tb.rt - sh.s2_ba AS DOUBLE) / {total}) AS lam_ba
+        FROM sh JOIN _acct_{key} ta ON ta.acc = sh.acc_a JOIN _acct_{key} tb ON tb.acc = sh.acc_b""")
+    for t in ("_acck_", "_strm_", "_accr_", "_acct_"):
+        engine.drop(f"{t}{key}")
+    return strata
 
 
 def _edge_table(engine, name, key, min_weight) -> pa.Table:
@@ -346,13 +422,15 @@ def _edge_table(engine, name, key, min_weight) -> pa.Table:
     which would cost a small trace a quarter of its run time."""
     coded = engine.query(f"""
         SELECT e.acc_a - 1 AS ia, e.acc_b - 1 AS ib, CAST(0 AS TINYINT) AS z, e.weight, e.rarity_weight,
-               e.weight + coalesce(r.fix, 0) AS n_objects, e.first_at, e.last_at
+               e.weight + coalesce(r.fix, 0) AS n_objects, e.first_at, e.last_at,
+               CASE WHEN l.lam_ab > l.lam_ba THEN l.lam_ab ELSE l.lam_ba END AS expected
         FROM _edges_{key} e LEFT JOIN _repeats_{key} r ON r.acc_a = e.acc_a AND r.acc_b = e.acc_b
+             LEFT JOIN _lam_{key} l ON l.acc_a = e.acc_a AND l.acc_b = e.acc_b
         WHERE e.weight >= {int(min_weight)} ORDER BY e.acc_a, e.acc_b""")
     ids = engine.query(f"SELECT account_id FROM _accd_{key} ORDER BY acc").column(0).combine_chunks()
     return pa.table({"account_a": ids.take(coded.column("ia")), "account_b": ids.take(coded.column("ib")),
                      "trace": _one(engine, name).take(coded.column("z")),
-                     **{c: coded.column(c) for c in EDGE_COLUMNS[3:]}})
+                     **{c: coded.column(c) for c in EDGE_COLUMNS[3:]}, "expected": coded.column("expected")})
 
 
 def _one(engine, value: str) -> pa.Array:

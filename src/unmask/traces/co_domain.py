@@ -14,4 +14,4 @@ def actions(engine):
     return list_actions(engine, "domains", extra=f" AND v NOT IN ({', '.join(repr(x) for x in PLATFORM)})")
 
 
-TRACE = Trace("co_domain", "same link domain", window_s=600, min_weight=3, actions=actions, rhythm_null=True)
+TRACE = Trace("co_domain", "same link domain", window_s=600, min_weight=3, actions=actions, rhythm_null=True, family="link")

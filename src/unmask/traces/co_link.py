@@ -12,4 +12,4 @@ def actions(engine):  # post_links: each post's urls through norm_url, made once
     return "SELECT account_id, link_key AS object, post_id, t FROM post_links WHERE kind <> 'retweet'"
 
 
-TRACE = Trace("co_link", "same normalised URL", window_s=600, min_weight=2, actions=actions)
+TRACE = Trace("co_link", "same normalised URL", window_s=600, min_weight=2, actions=actions, family="link")

