@@ -67,3 +67,9 @@ def test_simulate_set_takes_text_knobs_such_as_dates(tmp_path):
     assert res.exit_code == 0, res.output
     info = json.loads(res.stdout)
     assert "2018-03-31" <= info["period"][0] and info["period"][1] < "2018-04-06"  # the default starts 2018-03-01
+
+
+def test_simulate_names_an_unknown_knob(tmp_path):
+    res = CliRunner().invoke(cli, ["simulate", "--posts", "500", "--set", "unknown_knob=1", "--describe"])
+    assert res.exit_code != 0
+    assert "unknown_knob" in str(res.exception) + res.output and "fan_bases" in str(res.exception) + res.output

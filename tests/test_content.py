@@ -93,7 +93,7 @@ def test_operations_with_planted_techniques_stand_out(tmp_path):
     from unmask.simulate.writers import write
     from unmask.store import Case
 
-    files, _ = write(simulate(SimConfig(posts=30000, seed=5, technique_share=0.5)), tmp_path / "data")
+    files, _ = write(simulate(SimConfig(posts=40000, seed=5, technique_share=0.5)), tmp_path / "data")
     res = api.run(files, tmp_path / "run", seed=1, with_content=True)
     assert res["content"]["analysed"] > 1000
     with Case(tmp_path / "run" / "case.duckdb", read_only=True) as case:

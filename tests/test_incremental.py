@@ -57,3 +57,20 @@ def test_reset_forgets_and_new_posts_refresh(detected, tmp_path):
     api.run_checks(case)
     assert persona.profiles_current(case)
     assert case.engine.scalar("SELECT count(*) FROM personas WHERE account_id = 'newcomer'") == 1
+
+
+def test_traces_older_than_the_posts_are_recomputed_not_fused_stale(detected, tmp_path):
+    """detect --traces T after a new ingest: the other traces were detected on fewer posts, so they
+    are recomputed (with their own parameters) instead of being fused, stale, with T."""
+    case = detected
+    api.detect(case, traces=["co_retweet", "co_link"], windows={"co_retweet": 45}, keep=False)
+    extra = tmp_path / "more.csv"
+    extra.write_text("post_id,account_id,created_at,text\nnew1,newcomer,2018-03-05T10:00:00Z,a new post\n")
+    ingest(case, [extra])
+    det = api.detect(case, traces=["co_link"])
+    assert det["recomputed_stale"] == ["co_retweet"] and det["kept"] == []
+    meta = case.get_meta("detect")
+    assert meta["posts"] == case.count("posts") and meta["stats"]["co_retweet"]["window_s"] == 45
+    # with no new posts, the next single-trace run keeps the others again
+    again = api.detect(case, traces=["co_link"])
+    assert again["kept"] == ["co_retweet"] and again["recomputed_stale"] == []

@@ -96,3 +96,11 @@ def test_cluster_rhythm_matches_the_operators_zone(sim_run):
         assert got["template"] == "office"
         checked += 1
     assert checked >= 4
+
+
+def test_the_profession_lexicon_holds_no_simulator_only_phrase():
+    """'Concerned citizen' is the simulator's persona, not a profession anybody claims in a bio."""
+    from unmask.persona.checks import PROFESSIONS
+
+    assert not PROFESSIONS.search("Concerned citizen. Patriot. Mom.")
+    assert PROFESSIONS.search("Independent journalist") and PROFESSIONS.search("журналист из Москвы")

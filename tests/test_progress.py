@@ -1,5 +1,7 @@
 """Progress of long steps: totals known up front, units and rows counted, the running statement's share."""
 
+import pytest
+
 from unmask import api
 from unmask.ingest import ingest
 from unmask.progress import Reporter
@@ -58,3 +60,20 @@ def test_cli_bar_shows_percentage_and_rate(tmp_path, sim_small, monkeypatch):
     rates = [kw["rate"] for kw in seen if kw.get("rate")]
     assert any(kw.get("total") == 100 for kw in seen)
     assert all(r.endswith("rows/s") for r in rates)
+
+
+@pytest.mark.parametrize("command", ["demo", "run"])
+def test_demo_and_run_with_the_bar_print_no_traceback(tmp_path, sim_small, command):
+    """The bar's polling thread stops before the case closes (it asked a closed connection and
+    printed a thread traceback on every demo)."""
+    import subprocess
+    import sys
+
+    args = (["demo", "--posts", "6000", "--out", str(tmp_path / "d")] if command == "demo" else
+            ["run", *map(str, sim_small["files"]), "--out", str(tmp_path / "r")])
+    done = subprocess.run([sys.executable, "-c", "from unmask.cli import main; main()", *args],
+                          capture_output=True, text=True, timeout=600, env={**__import__("os").environ,
+                                                                             "COLUMNS": "100"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr and "Exception in thread" not in done.stderr, done.stderr[-2000:]
+    assert "report" in done.stdout

@@ -31,6 +31,11 @@ class Engine(ABC):
     def execute(self, sql: str) -> None:
         """Run a statement that returns nothing."""
 
+    def scalar(self, sql: str):
+        """The first column of a query's first row (None for no row)."""
+        t = self.query(sql)
+        return t.column(0)[0].as_py() if t.num_rows else None
+
     def query_batches(self, sql: str, rows: int):
         """Run a query and yield its result as Arrow record batches of about ``rows`` rows, so a
         large result need not sit in memory at once (this default fetches it whole first). Read

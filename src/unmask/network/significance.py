@@ -90,8 +90,9 @@ def tail_given_seen(w, lam) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         log_p = np.log(np.where(w >= 1, pdtrc(w - 1, lam), 1.0)) - np.log(-np.expm1(-lam))  # P(X >= w), log
     p = np.exp(np.minimum(log_p, 0.0))
-    # A missing or non-positive expectation is no evidence: such an edge gets p = 1, never 0.
-    return np.where(np.isfinite(lam) & (lam > 0), np.where(np.isnan(p), 1.0, p), 1.0)
+    # A missing or non-positive expectation is no evidence: such an edge gets p = 1, never 0; and a
+    # pair seen once is exactly what it was selected for (p = 1, whatever the rounding of lambda).
+    return np.where(np.isfinite(lam) & (lam > 0) & (w > 1), np.where(np.isnan(p), 1.0, p), 1.0)
 
 
 def bh(p: np.ndarray, m: int | None = None) -> np.ndarray:

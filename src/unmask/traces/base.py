@@ -348,11 +348,25 @@ def _stratum_reach(engine, key, source) -> None:
     engine.create_table(f"_objw_{key}", f"""
         SELECT oid, sum(n_within) AS w, count(*) AS n FROM _reach_{key} GROUP BY oid""")
     engine.create_table(f"_accr_{key}", f"""
-        SELECT r.acc, s.stratum, sum(CAST(2.0 * o.w / (o.n - 1) AS DECIMAL(38, 12))) AS reach
+        SELECT r.acc, s.stratum, sum({_fixed(f"CAST(2 * o.w AS DOUBLE) / CAST(o.n - 1 AS DOUBLE)")}) AS reach
         FROM _reach_{key} r JOIN _objw_{key} o ON o.oid = r.oid JOIN _objs_{key} s ON s.oid = r.oid
         WHERE o.n > 1 GROUP BY r.acc, s.stratum""")
     engine.drop(f"_objw_{key}")
     engine.drop(f"_objs_{key}")
+
+
+FIXED = 1e9  # fixed-point units per 1.0 in sums that must not depend on the order of parallel additions
+
+
+def _fixed(expr: str) -> str:
+    """A non-negative double as an integer number of 1e-9 units: summed exactly, in any order, on
+    either engine (both round half away from zero, and an integer sum has no rounding at all)."""
+    return f"CAST(round(({expr}) * {FIXED!r}) AS BIGINT)"
+
+
+def _real(expr: str) -> str:
+    """A fixed-point integer (see :func:`_fixed`) back as a double."""
+    return f"(CAST({expr} AS DOUBLE) / {FIXED!r})"
 
 
 PRIOR = 1.0  # pseudo-actions, at the strata's overall shares, in an account's preference for each stratum
@@ -376,13 +390,13 @@ def _popularity_null(engine, key, source, min_weight) -> int:
     (``k_b * reach_a / M``). Summed in fixed point (the same value whatever the order of parallel
     additions). Returns the number of strata.
     """
-    alpha = PRIOR
+    alpha = f"CAST({PRIOR!r} AS DOUBLE)"  # doubles throughout: both engines then do the same arithmetic
     engine.create_table(f"_acck_{key}", f"""
         SELECT d.acc, a.stratum, count(*) AS k FROM {source} a JOIN _accd_{key} d ON d.account_id = a.account_id
         GROUP BY d.acc, a.stratum""")
     engine.create_table(f"_strm_{key}", f"SELECT stratum, sum(k) AS m FROM _acck_{key} GROUP BY stratum")
     strata = int(engine.scalar(f"SELECT count(*) FROM _strm_{key}"))
-    total = float(engine.scalar(f"SELECT sum(m) FROM _strm_{key}") or 1.0)
+    total = f'CAST({float(engine.scalar(f"SELECT sum(m) FROM _strm_{key}") or 1.0)!r} AS DOUBLE)'
     # per account: its actions (kt) and its whole reach over every stratum (rt)
     engine.create_table(f"_acct_{key}", f"""
         SELECT k.acc, k.kt, coalesce(r.rt, 0) AS rt
@@ -392,9 +406,11 @@ def _popularity_null(engine, key, source, min_weight) -> int:
     engine.create_table(f"_lam_{key}", f"""
         WITH sh AS (
             SELECT e.acc_a, e.acc_b,
-                   sum(CAST(coalesce(ra.reach, 0) * (kb.k - 1 + {alpha} * m.m / {total}) / m.m AS DECIMAL(38, 15))) AS s1_ab,
+                   sum({_fixed(f"{_real('coalesce(ra.reach, 0)')} * (kb.k - 1 + {alpha} * m.m / {total}) / m.m")})
+                       AS s1_ab,
                    sum(coalesce(ra.reach, 0)) AS s2_ab,
-                   sum(CAST(coalesce(rb.reach, 0) * (ka.k - 1 + {alpha} * m.m / {total}) / m.m AS DECIMAL(38, 15))) AS s1_ba,
+                   sum({_fixed(f"{_real('coalesce(rb.reach, 0)')} * (ka.k - 1 + {alpha} * m.m / {total}) / m.m")})
+                       AS s1_ba,
                    sum(coalesce(rb.reach, 0)) AS s2_ba
             FROM (SELECT acc_a, acc_b FROM _edges_{key} WHERE weight >= {int(min_weight)}) e
                  JOIN _acck_{key} ka ON ka.acc = e.acc_a
@@ -404,10 +420,10 @@ def _popularity_null(engine, key, source, min_weight) -> int:
                  LEFT JOIN _accr_{key} rb ON rb.acc = e.acc_b AND rb.stratum = ka.stratum
             GROUP BY e.acc_a, e.acc_b)
         SELECT sh.acc_a, sh.acc_b,
-               tb.kt / (tb.kt - 1 + {alpha}) * (CAST(sh.s1_ab AS DOUBLE)
-                   + {alpha} * CAST(ta.rt - sh.s2_ab AS DOUBLE) / {total}) AS lam_ab,
-               ta.kt / (ta.kt - 1 + {alpha}) * (CAST(sh.s1_ba AS DOUBLE)
-                   + {alpha} * CAST(tb.rt - sh.s2_ba AS DOUBLE) / {total}) AS lam_ba
+               CAST(tb.kt AS DOUBLE) / (tb.kt - 1 + {alpha}) * ({_real('sh.s1_ab')}
+                   + {alpha} * {_real('ta.rt - sh.s2_ab')} / {total}) AS lam_ab,
+               CAST(ta.kt AS DOUBLE) / (ta.kt - 1 + {alpha}) * ({_real('sh.s1_ba')}
+                   + {alpha} * {_real('tb.rt - sh.s2_ba')} / {total}) AS lam_ba
         FROM sh JOIN _acct_{key} ta ON ta.acc = sh.acc_a JOIN _acct_{key} tb ON tb.acc = sh.acc_b""")
     for t in ("_acck_", "_strm_", "_accr_", "_acct_"):
         engine.drop(f"{t}{key}")

@@ -68,13 +68,14 @@ def _conditional_null(engine, key, w) -> None:
              JOIN _rank_{key} o ON o.oid = r.oid AND o.post_id = n.object
         WHERE r.post_id <> n.object AND r.acc <> o.acc
         GROUP BY r.acc, o.acc""")
+    prior = f"CAST({PRIOR!r} AS DOUBLE)"  # doubles throughout: both engines do the same arithmetic
     engine.create_table(f"_lam_{key}", f"""
-        WITH g AS (SELECT CAST(sum(f) AS DOUBLE) / greatest(sum(k), 1) AS share FROM _rel_{key}),
+        WITH g AS (SELECT CAST(sum(f) AS DOUBLE) / CAST(greatest(sum(k), 1) AS DOUBLE) AS share FROM _rel_{key}),
              au AS (SELECT author, sum(k) AS kk, sum(f) AS ff FROM _rel_{key} GROUP BY author),
              fa AS (SELECT fan, sum(k) AS kk, sum(f) AS ff FROM _rel_{key} GROUP BY fan),
              d AS (SELECT r.fan, r.author,
-                          r.k * greatest((au.ff - r.f + {PRIOR} * g.share) / (au.kk - r.k + {PRIOR}),
-                                         (fa.ff - r.f + {PRIOR} * g.share) / (fa.kk - r.k + {PRIOR})) AS lam
+                          r.k * greatest((au.ff - r.f + {prior} * g.share) / (au.kk - r.k + {prior}),
+                                         (fa.ff - r.f + {prior} * g.share) / (fa.kk - r.k + {prior})) AS lam
                    FROM _rel_{key} r CROSS JOIN g JOIN au ON au.author = r.author JOIN fa ON fa.fan = r.fan)
         SELECT CASE WHEN fan < author THEN fan ELSE author END AS acc_a,
                CASE WHEN fan < author THEN author ELSE fan END AS acc_b,
