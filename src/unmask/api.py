@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from unmask import __version__, schema
 from unmask.ingest import ingest  # noqa: F401  (re-exported)
-from unmask.network import cells, clustering, fusion, groups, scores, significance
+from unmask.network import cells, clustering, fusion, groupnull, groups, scores, significance
 from unmask.store import Case
 from unmask.traces import DEFAULT_TRACES, run_trace
 
@@ -127,14 +127,16 @@ def _store_edges(case: Case, table: pa.Table, first: bool) -> None:
     case.engine.unregister("_trace_edges")
 
 
-def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5) -> dict:
+def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5, group_worlds=groupnull.WORLDS) -> dict:
     """Fuse traces, keep links at FDR ``alpha``, cluster them into networks, test each network as a
     group, split flagged networks into cells, and score networks and accounts.
 
     ``clusters`` gets one row per linked account: ``cluster`` (= ``network``, the community of the
     fused significant graph), ``cell`` (the content group inside a flagged network), the network's
     ``group_p``/``group_q`` and ``status`` (``flagged``, ``weak``: large enough but not beyond the
-    run's false links, or ``small``); ``is_candidate`` is true for flagged networks only.
+    run's false links, or ``small``); ``is_candidate`` is true for flagged networks only. A network
+    is flagged when its group test passes (BH across groups) and it beats the best group of
+    ``group_worlds`` null worlds (:mod:`unmask.network.groupnull`: its selection p-value).
     """
     info = case.get_meta("detect")
     m_pairs = sum(s["candidate_pairs"] for s in info["stats"].values())
@@ -150,7 +152,13 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5) -> di
         if big:
             members.setdefault(cid, []).append(acc)
     tests = groups.test_groups(members, sig_rows, alpha)
-    flagged = {g for g, t in tests.items() if t["q"] <= alpha}
+    t0 = time.perf_counter()
+    null_best = groupnull.best_null_groups(case.engine, info["traces"], m_pairs, alpha, resolution, seed,
+                                           min_cluster, sig.num_rows, worlds=group_worlds) if tests else []
+    null_seconds = time.perf_counter() - t0
+    for t in tests.values():
+        t["selection_p"] = groupnull.selection_pvalue(t["p"], null_best) if group_worlds > 0 else None
+    flagged = {g for g, t in tests.items() if t["q"] <= alpha and (t["selection_p"] is None or t["selection_p"] <= alpha)}
     cell_of = _cells(case, sig_rows, members, flagged, seed)
     clusters = _cluster_table(part, tests, flagged, cell_of)
     case.write_table("clusters", clusters)
@@ -164,6 +172,11 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5) -> di
                "candidate_pairs": m_pairs, "significant_links": sig.num_rows,
                "expected_false_links": expected_false,
                "groups_tested": len(tests), "weak_groups": len(tests) - len(flagged),
+               "group_null_worlds": {"worlds": group_worlds if tests else 0,
+                                     "resolution": 1.0 / (1 + group_worlds) if group_worlds > 0 else None,
+                                     "best_p": [b["best_p"] for b in null_best],
+                                     "best_size": [b["size"] for b in null_best],
+                                     "seconds": round(null_seconds, 3)},
                "candidate_operations": int(ops.num_rows) if "size" in ops.column_names else 0,
                "cells": len(set(cell_of.values()))}
     case.set_meta("analyse", summary)
@@ -206,6 +219,7 @@ def _group_table(members, tests, flagged) -> pa.Table:
         "expected_false_links": pa.array([tests[g]["mu"] for g in gs], pa.float64()),
         "group_p": pa.array([tests[g]["p"] for g in gs], pa.float64()),
         "group_q": pa.array([tests[g]["q"] for g in gs], pa.float64()),
+        "selection_p": pa.array([tests[g]["selection_p"] for g in gs], pa.float64()),
         "status": pa.array(["flagged" if g in flagged else "weak" for g in gs], pa.string())})
 
 
@@ -235,7 +249,8 @@ def step(case: Case, name: str):
 
 def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=None, min_weights=None,
         engine="duckdb", alpha=0.05, resolution=1.0, seed=0, min_cluster=5, report=True, progress=None,
-        overwrite=False, resume=False, time_mode="auto", with_content=False, null_worlds=10) -> dict:
+        overwrite=False, resume=False, time_mode="auto", with_content=False, null_worlds=10,
+        group_worlds=groupnull.WORLDS) -> dict:
     """The whole pipeline into ``out``: ``case.duckdb`` and ``report.html``.
 
     Each step (ingest, detect, analyse, checks) runs in one transaction and records itself in the
@@ -276,7 +291,7 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
             t0 = time.perf_counter()
             with step(case, "analyse"):
                 result["analyse"] = analyse(case, alpha=alpha, resolution=resolution, seed=seed,
-                                            min_cluster=min_cluster)
+                                            min_cluster=min_cluster, group_worlds=group_worlds)
             timings["analyse"] = time.perf_counter() - t0
         else:
             result["analyse"] = case.get_meta("analyse")

@@ -247,6 +247,8 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--max-neighbors", type=int, default=100, help="cap on pairs per action on hot objects")
 @click.option("--null-worlds", type=click.IntRange(0, 1000), default=10, show_default=True,
               help="week-shifted worlds of the rhythm null (text, hashtag, domain, mention and timing traces)")
+@click.option("--group-worlds", type=click.IntRange(0, 1000), default=19, show_default=True,
+              help="null worlds for the group test's selection p-value (resolution 1/(1+N))")
 @click.option("--alpha", type=float, default=0.05, help="false-discovery rate for links")
 @click.option("--resolution", type=float, default=1.0, help="Leiden resolution")
 @click.option("--seed", type=int, default=0)
@@ -255,8 +257,8 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--content", "with_content", is_flag=True,
               help="also find propaganda techniques in the posts and profile them per network, cell and account")
 @click.option("--quiet", is_flag=True)
-def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_worlds, alpha, resolution, seed,
-           min_cluster, reset, with_content, quiet):
+def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_worlds, group_worlds, alpha,
+           resolution, seed, min_cluster, reset, with_content, quiet):
     """Compute coordination traces, their significance, and candidate operations.
 
     Recomputes only the traces named (all by default); traces detected earlier keep their edges and
@@ -273,7 +275,8 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_
                              engine=engine, max_neighbors=max_neighbors, shuffles=null_worlds, seed=seed,
                              progress=stage, keep=not reset)
         with api.step(case, "analyse"):
-            ana = api.analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster)
+            ana = api.analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster,
+                              group_worlds=group_worlds)
         with api.step(case, "checks"):
             api.run_checks(case)
         if with_content:
@@ -327,20 +330,22 @@ def edges(case_path, trace, top):
 @click.option("--seed", type=int, default=0)
 @click.option("--null-worlds", type=click.IntRange(0, 1000), default=10, show_default=True,
               help="week-shifted worlds of the rhythm null (text, hashtag, domain, mention and timing traces)")
+@click.option("--group-worlds", type=click.IntRange(0, 1000), default=19, show_default=True,
+              help="null worlds for the group test's selection p-value (resolution 1/(1+N))")
 @click.option("--time-mode", type=click.Choice(["auto", "iso", "epoch_s", "epoch_ms", "excel"]), default="auto")
 @click.option("--overwrite", is_flag=True, help="replace a case already in OUT")
 @click.option("--resume", is_flag=True, help="continue the case in OUT from its last finished step")
 @click.option("--content", "with_content", is_flag=True, help="also profile propaganda techniques (see detect)")
 @click.option("--quiet", is_flag=True)
-def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, null_worlds, time_mode, overwrite, resume,
-        with_content, quiet):
+def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, null_worlds, group_worlds, time_mode, overwrite,
+        resume, with_content, quiet):
     """Ingest, detect, test significance, cluster, check and report, into OUT."""
     from unmask import api
 
     m, c = _mapping(maps, consts, None)
     with _Stage(quiet) as step:
         result = api.run(inputs, out_dir, fmt=fmt, mapping=m, const=c, engine=engine, alpha=alpha, seed=seed,
-                         null_worlds=null_worlds, progress=step, overwrite=overwrite, resume=resume, time_mode=time_mode,
+                         null_worlds=null_worlds, group_worlds=group_worlds, progress=step, overwrite=overwrite, resume=resume, time_mode=time_mode,
                          with_content=with_content)
     out.print(f"case: {result['case']}\nreport: {result.get('report')}", highlight=False)
 
