@@ -50,7 +50,8 @@ def ira_dev(d, out, report, reanalyse=False):
     authors = pq.read_table(d / "ira_dev/authors.parquet").to_pylist()
     category = {a["author_id"]: a["account_category"] for a in authors}
     with Case(out / "ira_dev/case.duckdb", read_only=True) as case:
-        rows = case.engine.query("""SELECT s.account_id, s.flagged, s.cluster, c.cell, p.behaviour_utc_offset,
+        rows = case.engine.query("""SELECT s.account_id, s.flagged, s.cluster, c.cell, c.persona_type,
+                                           p.behaviour_utc_offset,
                                            p.template, p.off_days,
                                            (SELECT count(*) FROM posts q WHERE q.account_id = s.account_id) n
                                     FROM account_scores s LEFT JOIN personas p USING (account_id)
@@ -63,7 +64,8 @@ def ira_dev(d, out, report, reanalyse=False):
         covered = [x for x in big if x["flagged"] and x["account_id"] in category]
         truth = [category[x["account_id"]] for x in covered]
         levels = {"network": agreement(truth, [x["cluster"] for x in covered]),
-                  "cell": agreement(truth, [x["cell"] for x in covered])}
+                  "cell": agreement(truth, [x["cell"] for x in covered]),
+                  "persona_type": agreement(truth, [x["persona_type"] for x in covered])}
         cell_mix = defaultdict(Counter)
         for x in covered:
             cell_mix[x["cell"]][category[x["account_id"]]] += 1

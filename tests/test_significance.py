@@ -268,6 +268,11 @@ def test_rhythm_pvalue_carries_the_uncertainty_of_few_worlds():
     assert 1e-4 < p[0] < 1e-3  # zero hits in 10 worlds: no proof of a zero rate
     assert p[1] < p[0] / 10  # a hundred worlds say much more
     assert p[2] == 1.0  # timelines that never moved apart: no evidence
+    # With a prior learnt from the trace's other edges (shifted counts about the popularity expectation,
+    # shape 2), a rare pair's zero hits say more than Jeffreys' prior lets them, and a busy pair's less.
+    rare = rhythm_pvalue(w[:1], np.zeros(1), np.array([10]), lam_pop=np.array([0.01]), prior=(2.0, 1.0))
+    busy = rhythm_pvalue(w[:1], np.zeros(1), np.array([10]), lam_pop=np.array([3.0]), prior=(2.0, 1.0))
+    assert rare[0] < p[0] / 100 and busy[0] > p[0]
 
 
 def _rhythm_world(seed, n_acc=150, weeks=8):
@@ -294,12 +299,16 @@ def _rhythm_world(seed, n_acc=150, weeks=8):
 def test_rhythm_pvalues_are_not_below_uniform_on_a_world_drawn_from_the_rhythm_null(tmp_path):
     from scipy.stats import kstest
 
-    from unmask.network.significance import rhythm_pvalue
+    from unmask.network.significance import fit_rhythm_prior, rhythm_pvalue
 
     with make_case(tmp_path, _rhythm_world(2)) as case:
         res = run_trace(case.engine, "co_hashtag", window_s=300, min_weight=1, shuffles=10, seed=3)
     w = res.edges.column("weight").to_numpy()
-    p = rhythm_pvalue(w, res.rhythm_expected, res.rhythm_worlds)
-    assert len(p) > 2000 and (w >= 2).sum() > 300 and res.stats["rhythm_null"]["unit"] == "week"
-    assert kstest(p, "uniform", alternative="greater").pvalue > 0.01, np.sort(p)[:10]
-    assert (p <= 0.01).mean() <= 0.01 + 3 * np.sqrt(0.01 * 0.99 / len(p))  # within three standard errors
+    lam = res.edges.column("expected").to_numpy()
+    prior = fit_rhythm_prior(res.rhythm_expected, res.rhythm_worlds, lam)
+    assert prior is not None and prior[1] > 1  # aligned hours: more co-actions than popularity alone expects
+    for p in (rhythm_pvalue(w, res.rhythm_expected, res.rhythm_worlds),  # Jeffreys, edge by edge
+              rhythm_pvalue(w, res.rhythm_expected, res.rhythm_worlds, lam, prior)):  # empirical Bayes
+        assert len(p) > 2000 and (w >= 2).sum() > 300 and res.stats["rhythm_null"]["unit"] == "week"
+        assert kstest(p, "uniform", alternative="greater").pvalue > 0.01, np.sort(p)[:10]
+        assert (p <= 0.01).mean() <= 0.01 + 3 * np.sqrt(0.01 * 0.99 / len(p))  # within three standard errors

@@ -152,10 +152,8 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5, group
         if big:
             members.setdefault(cid, []).append(acc)
     tests = groups.test_groups(members, sig_rows, alpha)
-    t0 = time.perf_counter()
     null_best = groupnull.best_null_groups(case.engine, info["traces"], m_pairs, alpha, resolution, seed,
                                            min_cluster, sig.num_rows, worlds=group_worlds) if tests else []
-    null_seconds = time.perf_counter() - t0
     for t in tests.values():
         t["selection_p"] = groupnull.selection_pvalue(t["p"], null_best) if group_worlds > 0 else None
     flagged = {g for g, t in tests.items() if t["q"] <= alpha and (t["selection_p"] is None or t["selection_p"] <= alpha)}
@@ -175,8 +173,7 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5, group
                "group_null_worlds": {"worlds": group_worlds if tests else 0,
                                      "resolution": 1.0 / (1 + group_worlds) if group_worlds > 0 else None,
                                      "best_p": [b["best_p"] for b in null_best],
-                                     "best_size": [b["size"] for b in null_best],
-                                     "seconds": round(null_seconds, 3)},
+                                     "best_size": [b["size"] for b in null_best]},
                "candidate_operations": int(ops.num_rows) if "size" in ops.column_names else 0,
                "cells": len(set(cell_of.values()))}
     case.set_meta("analyse", summary)
@@ -207,7 +204,8 @@ def _cluster_table(part, tests, flagged, cell_of) -> pa.Table:
         "cell": pa.array([cell_of.get(a) for a in accs], pa.int64()),
         "group_p": pa.array([tests[c]["p"] if c in tests else None for c in cids], pa.float64()),
         "group_q": pa.array([tests[c]["q"] if c in tests else None for c in cids], pa.float64()),
-        "status": pa.array(status, pa.string())})
+        "status": pa.array(status, pa.string()),
+        "persona_type": pa.array([None] * len(accs), pa.int64())})  # set by the checks (persona_types)
 
 
 def _group_table(members, tests, flagged) -> pa.Table:
@@ -325,11 +323,17 @@ def content(case: Case, alpha=0.05, progress=None) -> dict:
 
 
 def run_checks(case: Case) -> None:
-    """Persona and state-media checks, once those modules are present."""
+    """Persona and state-media checks, then persona types across networks (they read the personas)."""
     from unmask import checks
 
     checks.run_all(case)
     scores.add_check_scores(case)
+    from unmask.network import persona_types
+
+    if case.has_table("clusters"):
+        info = case.get_meta("analyse") or {}
+        info["persona_types"] = persona_types.persona_types(case, seed=info.get("seed", 0))
+        case.set_meta("analyse", info)
 
 
 def demo(out="unmask-demo", posts=40000, seed=7, progress=None) -> dict:

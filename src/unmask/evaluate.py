@@ -111,7 +111,7 @@ def evaluate(case, labels_path, min_posts: int = 0) -> dict:
     labels = read_labels(labels_path)
     rows = case.engine.query("""
         SELECT a.account_id, coalesce(s.score, 0) AS score, coalesce(s.flagged, false) AS flagged, s.cluster,
-               c.cell, c.status,
+               c.cell, c.status, c.persona_type,
                (SELECT count(*) FROM posts p WHERE p.account_id = a.account_id) AS n_posts
         FROM accounts a LEFT JOIN account_scores s USING (account_id) LEFT JOIN clusters c USING (account_id)
         ORDER BY a.account_id""").to_pylist()
@@ -136,6 +136,7 @@ def evaluate(case, labels_path, min_posts: int = 0) -> dict:
     return {
         "network": agreement(truth_f, [r["cluster"] for r in flagged_rows]),
         "cell": agreement(truth_f, [r["cell"] for r in flagged_rows]),
+        "persona_type": agreement(truth_f, [r["persona_type"] for r in flagged_rows]),
         "flagged_groups": len(groups), "group_precision": groups,
         "weak_groups": len({r["cluster"] for r in rows if r["status"] == "weak"}),
         "coverage": float(flag.mean()),

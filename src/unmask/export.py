@@ -20,15 +20,17 @@ def accounts_table(case) -> pa.Table:
 
     ``cluster`` is the account's community in the fused significant graph, whatever its size or
     status; ``network`` is the same number, ``cell`` the content group inside a flagged network
-    (empty elsewhere), ``group_status`` ``flagged``/``weak``/``small`` and ``group_p`` the network's
-    group-level p-value. ``flagged`` is true for members of flagged networks only."""
+    (empty elsewhere), ``persona_type`` the type of that cell across networks, ``group_status``
+    ``flagged``/``weak``/``small``, ``group_p`` the network's group-level p-value and ``selection_p``
+    its p-value against the null worlds. ``flagged`` is true for members of flagged networks only."""
     return case.engine.query("""
-        SELECT a.*, s.score, s.significant_links, s.cluster, c.network, c.cell, c.status AS group_status,
-               c.group_p, coalesce(s.flagged, false) AS flagged, s.rationale,
+        SELECT a.*, s.score, s.significant_links, s.cluster, c.network, c.cell, c.persona_type,
+               c.status AS group_status, c.group_p, g.selection_p, coalesce(s.flagged, false) AS flagged, s.rationale,
                p.behaviour_utc_offset, p.behaviour_tz_confidence, p.claimed_utc_offset, p.behaviour_zone,
                p.claimed_place, coalesce(f.persona_flags, '') AS persona_flags,
                coalesce(f.persona_flag, false) AS persona_flag, coalesce(m.state_media_share, 0.0) AS state_media_share
         FROM accounts a LEFT JOIN account_scores s USING (account_id) LEFT JOIN clusters c USING (account_id)
+        LEFT JOIN groups g ON g.cluster = c.cluster
         LEFT JOIN personas p USING (account_id)
         LEFT JOIN persona_flags f USING (account_id) LEFT JOIN state_media_shares m USING (account_id)
         ORDER BY a.account_id""")

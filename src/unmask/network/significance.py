@@ -44,32 +44,78 @@ def trace_pvalues(result) -> pa.Table:
     rhythm = result.stats.get("rhythm_null") or {}
     if result.rhythm_expected is not None and rhythm.get("shuffles"):
         lam_r = np.asarray(result.rhythm_expected, float)
-        p = np.maximum(p, rhythm_pvalue(w, lam_r, result.rhythm_worlds))
+        prior = fit_rhythm_prior(lam_r, result.rhythm_worlds, lam)
+        rhythm["prior"] = None if prior is None else {"shape": round(prior[0], 6), "mean_ratio": round(prior[1], 6)}
+        p = np.maximum(p, rhythm_pvalue(w, lam_r, result.rhythm_worlds, lam, prior))
     else:
         lam_r = np.full(len(w), np.nan)
     return edges.append_column("expected_rhythm", pa.array(lam_r)).append_column("p_value", pa.array(p))
 
 
-def rhythm_pvalue(w, mean, worlds) -> np.ndarray:
+def rhythm_pvalue(w, mean, worlds, lam_pop=None, prior=None) -> np.ndarray:
     """The rhythm null's p-value of each edge, ``P(X >= w | X >= 1)`` for the pair's count ``X`` in a
-    new shifted world, given its ``mean`` count over the ``worlds`` shifted worlds in which the
-    two timelines moved apart. The count's rate is not known, only estimated from a few worlds, so
-    ``X`` follows the posterior predictive of a Poisson rate with Jeffreys' prior: a negative
-    binomial with ``r = C + 1/2`` (``C`` the total count) and success probability ``S / (S + 1)``.
-    Zero hits in 10 worlds is no proof of a zero rate, and the tail says so (weight 4: p = 4.2e-4,
-    where a Poisson at the point estimate plus a half hit gave about 1e-5). An edge whose timelines
-    never moved apart gets 1. Its calibration is tested on worlds drawn from the null itself
-    (tests/test_significance.py)."""
+    new shifted world, given its ``mean`` count over the ``worlds`` (``S``) shifted worlds in which
+    the two timelines moved apart (``C = mean * S`` in all).
+
+    The rate is estimated from a few worlds, so ``X`` follows a posterior predictive, a negative
+    binomial. Its prior for the edge's rate, ``lambda_r = lam_pop * theta`` with ``theta ~ Gamma(a,
+    rate a / mu)``, borrows strength from every edge of the trace: ``(a, mu)`` (``prior``, from
+    :func:`fit_rhythm_prior`) say how the shifted-world counts of all edges compare with their
+    popularity expectations ``lam_pop``. The posterior is ``Gamma(a + C, a / mu + S lam_pop)`` and
+    the predictive ``NB(r = a + C, failure probability lam_pop / (a / mu + (S + 1) lam_pop))``.
+    Without ``lam_pop`` (or a positive one) the prior is Jeffreys' for the rate alone: ``r = C + 1/2``,
+    failure probability ``1 / (S + 1)`` (zero hits in 10 worlds at weight 4: p = 4.2e-4). An edge
+    whose timelines never moved apart gets 1. Calibration is tested on a world drawn from the rhythm
+    null itself (tests/test_significance.py)."""
     w = np.asarray(w, float)
     S = np.asarray(worlds, float)
     C = np.nan_to_num(np.asarray(mean, float)) * S
     r = C + 0.5
     q = 1.0 / (S + 1.0)  # failure probability of the negative binomial
+    if lam_pop is not None and prior is not None:
+        a, mu = prior
+        lp = np.asarray(lam_pop, float)
+        ok = np.isfinite(lp) & (lp > 0)
+        lp = np.where(ok, lp, 1.0)
+        r = np.where(ok, a + C, r)
+        q = np.where(ok, lp / (a / mu + (S + 1.0) * lp), q)
     with np.errstate(divide="ignore", invalid="ignore"):
         tail = betainc(np.maximum(w, 1.0), r, q)  # P(X >= w), w >= 1
         seen = -np.expm1(r * np.log1p(-q))  # P(X >= 1) = 1 - (1 - q)^r
         p = np.minimum(tail / seen, 1.0)
-    return np.where((S > 0) & np.isfinite(p), p, 1.0)
+    return np.where((S > 0) & np.isfinite(p) & (w > 1), p, 1.0)
+
+
+def fit_rhythm_prior(mean, worlds, lam_pop):
+    """``(a, mu)``: the Gamma prior of ``theta = lambda_r / lam_pop`` that best explains the edges'
+    shifted-world counts (``C ~ NB`` with mean ``S lam_pop mu`` and shape ``a``), by maximum marginal
+    likelihood over the trace's edges; None when fewer than 20 edges can inform it. ``a`` is kept in
+    ``[0.05, 100]``: a prior never narrower than a hundred pseudo-observations; ``mu`` no lower than
+    the pooled Jeffreys estimate ``(sum C + 1/2) / sum(S lam_pop)``."""
+    from scipy.optimize import minimize
+    from scipy.special import gammaln
+
+    S = np.asarray(worlds, float)
+    lp = np.asarray(lam_pop, float)
+    C = np.nan_to_num(np.asarray(mean, float)) * S
+    ok = (S > 0) & np.isfinite(lp) & (lp > 0) & np.isfinite(C)
+    if ok.sum() < 20:
+        return None
+    C, base = np.round(C[ok]), S[ok] * lp[ok]
+
+    def nll(x):
+        a, mu = np.exp(x)
+        m = base * mu
+        return -np.sum(gammaln(C + a) - gammaln(a) + a * np.log(a / (a + m)) + C * np.log(m / (a + m) + 1e-300))
+
+    mu0 = max(C.sum() / max(base.sum(), 1e-12), 1e-6)
+    best = minimize(nll, x0=np.array([0.0, np.log(mu0)]), method="L-BFGS-B",
+                    bounds=[(np.log(0.05), np.log(100.0)), (np.log(1e-6), np.log(1e6))])
+    a, mu = np.exp(best.x)
+    # Zero counts everywhere push the maximum to mu = 0, as if no shifted world could ever reproduce a
+    # co-action; half a pooled hit (Jeffreys) keeps the prior's mean off zero.
+    mu = max(mu, (C.sum() + 0.5) / base.sum())
+    return float(a), float(mu)
 
 
 def _lookup(accounts, table: pa.Table, column: str, default: float) -> np.ndarray:

@@ -7,6 +7,13 @@ its next posts of the day inside the window (capped by ``max_neighbors``). Pairs
 midnight UTC are not counted: with the 5 s window that is about 0.006% of pairs (window / day).
 Raw counts mean little here: busy accounts meet by chance all the time, so the significance
 stage compares each pair's count with what their volumes predict.
+
+Reactions to one author's posts are their own stream (the object is the day and the stratum: the
+referenced post's author for a retweet, reply or quote, none for an original). A popular
+account's regulars retweet each post within a minute of it, so they post within seconds of each
+other by reacting to the same stimulus; the stratified null (each account's share of reactions
+to each author) expects that, as it does for co_retweet. Originals posted at the same second, and
+reactions to authors an account seldom reacts to, are judged against everyone.
 """
 
 from unmask.traces.base import Trace
@@ -21,10 +28,20 @@ def day_object(t_expr: str) -> str:
     return f"'day:' || CAST(CAST(floor(({t_expr}) / {DAY_MS}) AS BIGINT) AS STRING)"
 
 
+STRATUM = "CASE WHEN kind = 'original' THEN '' ELSE coalesce(ref_account_id, '') END"
+
+
+def stream_object(t_expr: str, stratum: str = "a.stratum") -> str:
+    """The day and the stratum of an action, as the object (the rhythm null recomputes it from the
+    shifted time)."""
+    return f"{day_object(t_expr)} || '|' || {stratum}"
+
+
 def actions(engine):
     t = t_ms(engine)
-    return f"SELECT account_id, {day_object(t)} AS object, post_id, {t} AS t FROM posts"
+    return f"""SELECT account_id, {stream_object(t, STRATUM)} AS object, post_id, {t} AS t, {STRATUM} AS stratum
+               FROM posts"""
 
 
 TRACE = Trace("synchronized_posting", "posting within seconds of each other", window_s=5, min_weight=4,
-              actions=actions, rhythm_null=True, time_object=day_object)
+              actions=actions, rhythm_null=True, time_object=stream_object, stratified=True)
