@@ -39,7 +39,7 @@ def sim_small(tmp_path_factory):
     from unmask.simulate.writers import write
 
     out = tmp_path_factory.mktemp("sim")
-    data = simulate(SimConfig(posts=12000, seed=3))
+    data = simulate(SimConfig(posts=20000, seed=3))
     files, labels = write(data, out)
     return {"data": data, "files": files, "labels": labels, "dir": out}
 

@@ -28,7 +28,7 @@ def test_same_seed_same_bytes(tmp_path, fmt):
 
 def test_total_posts_and_labels(sim_small):
     d = sim_small["data"]
-    assert len(d.posts["t"]) == 12000
+    assert len(d.posts["t"]) == 20000
     labels = Counter(d.accounts["label"])
     ops = [k for k in labels if k != "organic"]
     assert len(ops) == 6 and all(10 <= labels[k] <= 40 for k in ops)
@@ -71,7 +71,7 @@ def test_hard_negatives_are_present_and_large(sim_small):
 
 def test_describe_and_knobs(sim_small):
     info = describe(sim_small["data"])
-    assert info["posts"] == 12000 and len(info["operations"]) == 6
+    assert info["posts"] == 20000 and len(info["operations"]) == 6
     json.dumps(info)
     names = [k[0] for k in knob_table()]
     assert {"posts", "seed", "operations", "viral_cascades", "negative_strength", "operator_zones"} <= set(names)
@@ -103,3 +103,22 @@ def test_link_share_sets_how_many_organic_originals_carry_a_link():
     assert share(0.0) < 0.05
     assert 0.10 < share(0.15) < 0.18
     assert 0.40 < share(0.6) < 0.55
+
+
+def test_fan_bases_are_regulars_of_popular_accounts(sim_small):
+    """Real audiences: each popular account is retweeted by the same regulars, post after post,
+    mostly within minutes; they are organic (an operation may retweet a popular account's own posts too)."""
+    d = sim_small["data"]
+    a, p = d.accounts, d.posts
+    popular = set(np.flatnonzero(a["role"] == "popular"))
+    assert len(popular) == SimConfig().fan_bases and all(a["label"][i] == "organic" for i in popular)
+    rt = (p["kind"] == 1) & (p["ref"] >= 0)
+    author = np.where(rt, p["acc"][np.where(rt, p["ref"], 0)], -1)
+    fan_rt = rt & np.isin(author, list(popular))
+    assert fan_rt.sum() >= 0.1 * len(p["t"])  # about fan_share of all posts
+    delay_s = (p["t"][fan_rt] - p["t"][p["ref"][fan_rt]]) / 1000
+    assert np.median(delay_s) < 120 and (delay_s > 0).all()
+    for acc in popular:  # regulars: the same accounts retweet it again and again
+        fans = Counter(p["acc"][fan_rt & (author == acc)])
+        assert len(fans) >= 20 and np.mean([n >= 2 for n in fans.values()]) > 0.5
+        assert np.mean([a["label"][f] == "organic" for f in fans]) > 0.8
