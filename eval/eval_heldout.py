@@ -2,6 +2,7 @@
 
     python eval/eval_heldout.py --posts 300000 --seeds 101 102 103 --out /tmp/heldout
     python eval/eval_heldout.py --posts 1000000 --seeds 201 --worlds default --out /tmp/heldout-1m
+    python eval/eval_heldout.py --posts 300000 --seeds 301 302 303 304 305 --worlds pure_chance --calibration
 
 Each world is simulated, run through the whole pipeline (``unmask.api.run``) and scored against
 its labels: account precision, recall and organic false-positive rate, flagged groups and the
@@ -40,18 +41,79 @@ WORLDS = {
 }
 
 
-def one(out: Path, cfg: SimConfig):
+def dormant(case, labels) -> dict:
+    """Dormant operation accounts (almost no posts): how many have any co-action stored in any trace
+    (at the traces' minimum weights) and how many are flagged."""
+    import csv
+
+    with open(labels) as fh:
+        rows = [r for r in csv.DictReader(fh) if r["role"] == "dormant"]
+    ids = [r["account_id"] for r in rows]
+    if not ids:
+        return {"accounts": 0}
+    import pyarrow as pa
+
+    case.engine.register("_dormant", pa.table({"account_id": pa.array(ids, pa.string())}))
+    linked = case.engine.scalar("""SELECT count(DISTINCT d.account_id) FROM _dormant d JOIN edges e
+                                   ON d.account_id IN (e.account_a, e.account_b)""")
+    flagged = case.engine.scalar("""SELECT count(*) FROM _dormant d JOIN account_scores s USING (account_id)
+                                    WHERE s.flagged""")
+    posts = case.engine.query("""SELECT count(p.post_id) AS n FROM _dormant d LEFT JOIN posts p USING (account_id)
+                                 GROUP BY d.account_id""").column("n").to_pylist()
+    case.engine.unregister("_dormant")
+    return {"accounts": len(ids), "with_any_coaction": linked, "flagged": flagged, "max_posts": max(posts)}
+
+
+def calibration(out: Path, files, seed) -> dict:
+    """Every trace at minimum weight 1 on the world's case, so every co-acting pair is a stored
+    candidate: per trace and for fusion, the one-sided KS p-value against uniform and the share of
+    p-values at or below 0.001, 0.01 and 0.05."""
+    import numpy as np
+    from scipy.stats import kstest
+
+    from unmask.ingest import ingest
+    from unmask.traces import DEFAULT_TRACES
+
+    path = out / "calibration.duckdb"
+    path.unlink(missing_ok=True)
+    with Case(path) as case:
+        ingest(case, files)
+        api.detect(case, min_weights={t: 1 for t in DEFAULT_TRACES}, seed=seed)
+        api.analyse(case, seed=seed)
+        per = {}
+        for t in DEFAULT_TRACES:
+            p = case.engine.query(f"SELECT p_value FROM edges WHERE trace = '{t}'").column(0).to_numpy()
+            per[t] = _calib(p, kstest, np)
+        per["fused"] = _calib(case.engine.query("SELECT p_fused FROM fused_edges").column(0).to_numpy(), kstest, np)
+        per["flagged_accounts"] = case.engine.scalar("SELECT count(*) FROM clusters WHERE status = 'flagged'")
+    path.unlink(missing_ok=True)
+    return per
+
+
+def _calib(p, kstest, np):
+    if len(p) == 0:
+        return {"pairs": 0}
+    return {"pairs": int(len(p)), "ks_greater_p": round(float(kstest(p, "uniform", alternative="greater").pvalue), 4),
+            **{f"share_le_{t}": round(float((p <= t).mean()), 5) for t in (0.001, 0.01, 0.05)}}
+
+
+def one(out: Path, cfg: SimConfig, with_calibration=False):
     t0 = time.perf_counter()
     files, labels = write(simulate(cfg), out / "data")
     res = api.run(files, out, seed=cfg.seed, report=False, overwrite=True)
     with Case(out / "case.duckdb", read_only=True) as case:
         ev = evaluate(case, labels)
         ev10 = evaluate(case, labels, min_posts=10)
+        ev3 = evaluate(case, labels, min_posts=3)
+        dorm = dormant(case, labels)
+    extra = {"calibration": calibration(out, files, cfg.seed)} if with_calibration else {}
     keep = ("precision", "recall", "organic_fpr", "flagged", "n_operation_accounts", "n_accounts",
             "flagged_groups", "weak_groups", "group_precision", "network", "cell", "per_operation")
     return {k: ev[k] for k in keep if k in ev} | {"recall_min10": ev10["recall"], "precision_min10": ev10["precision"],
+                                                  "recall_min3": ev3["recall"], "dormant": dorm,
+                                                  "persona_type": ev.get("persona_type"),
                                                   "seconds": round(time.perf_counter() - t0, 1),
-                                                  "pipeline_seconds": res["seconds"]}
+                                                  "pipeline_seconds": res["seconds"], **extra}
 
 
 def main():
@@ -60,13 +122,15 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", default=[101, 102, 103])
     ap.add_argument("--worlds", nargs="+", default=list(WORLDS), choices=list(WORLDS))
     ap.add_argument("--out", default="/tmp/heldout")
+    ap.add_argument("--calibration", action="store_true",
+                    help="also run every trace at minimum weight 1 and report how uniform the p-values are")
     args = ap.parse_args()
     out = Path(args.out)
     report = {}
     for world in args.worlds:
         for seed in args.seeds:
             cfg = SimConfig(posts=args.posts, seed=seed, **WORLDS[world])
-            r = one(out / f"{world}-{seed}", cfg)
+            r = one(out / f"{world}-{seed}", cfg, with_calibration=args.calibration)
             report[f"{world}/{seed}"] = r
             print(json.dumps({f"{world}/{seed}": r}, default=str), flush=True)
     (out / "heldout.json").write_text(json.dumps(report, indent=2, default=str))

@@ -70,8 +70,12 @@ class CaseView:
         return self._table("SELECT * FROM operations ORDER BY rank", as_=as_, needs="operations")
 
     def groups(self, as_="arrow"):
-        """Every network tested as a group: flagged and weak, with group p- and q-values."""
+        """Every network tested as a group: flagged and weak, with group p-, q- and selection p-values."""
         return self._table("SELECT * FROM groups ORDER BY cluster", as_=as_, needs="groups")
+
+    def persona_types(self, as_="arrow"):
+        """Persona types: cells of every flagged network grouped by content and presentation."""
+        return self._table("SELECT * FROM persona_types ORDER BY persona_type", as_=as_, needs="persona_types")
 
     def evidence(self, pair, as_="arrow"):
         """The evidence rows (object, posts, time apart) behind the link between two accounts."""

@@ -18,8 +18,10 @@ def collect(case, max_operations: int = 50) -> dict:
         "counts": q("""SELECT (SELECT count(*) FROM posts) AS posts, (SELECT count(*) FROM accounts) AS accounts,
                        (SELECT min(created_at) FROM posts) AS first, (SELECT max(created_at) FROM posts) AS last""")[0],
         "detect": case.get_meta("detect", {}), "analyse": case.get_meta("analyse", {}),
-        "operations": [], "weak_groups": [],
+        "operations": [], "weak_groups": [], "persona_types": [],
     }
+    if case.has_table("persona_types"):
+        data["persona_types"] = q("SELECT * FROM persona_types ORDER BY persona_type LIMIT 100")
     if case.has_table("groups"):
         data["weak_groups"] = q("""SELECT g.*, (SELECT string_agg(account_id, ', ' ORDER BY account_id) FROM (
                                        SELECT account_id FROM clusters c WHERE c.cluster = g.cluster
