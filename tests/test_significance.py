@@ -273,6 +273,10 @@ def test_rhythm_pvalue_carries_the_uncertainty_of_few_worlds():
     rare = rhythm_pvalue(w[:1], np.zeros(1), np.array([10]), lam_pop=np.array([0.01]), prior=(2.0, 1.0))
     busy = rhythm_pvalue(w[:1], np.zeros(1), np.array([10]), lam_pop=np.array([3.0]), prior=(2.0, 1.0))
     assert rare[0] < p[0] / 100 and busy[0] > p[0]
+    # Scheduled bots: hundreds of co-actions in every shifted world, how many depending on which days
+    # line up (sd 80 around 386). 486 in the observed world is within that spread, not a Poisson outlier.
+    bots = rhythm_pvalue(np.array([486.0]), np.array([386.0]), np.array([8]), var=np.array([6400.0]))
+    assert bots[0] > 0.05 and rhythm_pvalue(np.array([486.0]), np.array([386.0]), np.array([8]))[0] < 1e-4
 
 
 def _rhythm_world(seed, n_acc=150, weeks=8):
@@ -308,7 +312,8 @@ def test_rhythm_pvalues_are_not_below_uniform_on_a_world_drawn_from_the_rhythm_n
     prior = fit_rhythm_prior(res.rhythm_expected, res.rhythm_worlds, lam)
     assert prior is not None and prior[1] > 1  # aligned hours: more co-actions than popularity alone expects
     for p in (rhythm_pvalue(w, res.rhythm_expected, res.rhythm_worlds),  # Jeffreys, edge by edge
-              rhythm_pvalue(w, res.rhythm_expected, res.rhythm_worlds, lam, prior)):  # empirical Bayes
+              rhythm_pvalue(w, res.rhythm_expected, res.rhythm_worlds, lam, prior),  # empirical Bayes
+              rhythm_pvalue(w, res.rhythm_expected, res.rhythm_worlds, lam, prior, res.rhythm_var)):  # as detect
         assert len(p) > 2000 and (w >= 2).sum() > 300 and res.stats["rhythm_null"]["unit"] == "week"
         assert kstest(p, "uniform", alternative="greater").pvalue > 0.01, np.sort(p)[:10]
         assert (p <= 0.01).mean() <= 0.01 + 3 * np.sqrt(0.01 * 0.99 / len(p))  # within three standard errors

@@ -46,13 +46,13 @@ def trace_pvalues(result) -> pa.Table:
         lam_r = np.asarray(result.rhythm_expected, float)
         prior = fit_rhythm_prior(lam_r, result.rhythm_worlds, lam)
         rhythm["prior"] = None if prior is None else {"shape": round(prior[0], 6), "mean_ratio": round(prior[1], 6)}
-        p = np.maximum(p, rhythm_pvalue(w, lam_r, result.rhythm_worlds, lam, prior))
+        p = np.maximum(p, rhythm_pvalue(w, lam_r, result.rhythm_worlds, lam, prior, result.rhythm_var))
     else:
         lam_r = np.full(len(w), np.nan)
     return edges.append_column("expected_rhythm", pa.array(lam_r)).append_column("p_value", pa.array(p))
 
 
-def rhythm_pvalue(w, mean, worlds, lam_pop=None, prior=None) -> np.ndarray:
+def rhythm_pvalue(w, mean, worlds, lam_pop=None, prior=None, var=None) -> np.ndarray:
     """The rhythm null's p-value of each edge, ``P(X >= w | X >= 1)`` for the pair's count ``X`` in a
     new shifted world, given its ``mean`` count over the ``worlds`` (``S``) shifted worlds in which
     the two timelines moved apart (``C = mean * S`` in all).
@@ -65,8 +65,14 @@ def rhythm_pvalue(w, mean, worlds, lam_pop=None, prior=None) -> np.ndarray:
     the predictive ``NB(r = a + C, failure probability lam_pop / (a / mu + (S + 1) lam_pop))``.
     Without ``lam_pop`` (or a positive one) the prior is Jeffreys' for the rate alone: ``r = C + 1/2``,
     failure probability ``1 / (S + 1)`` (zero hits in 10 worlds at weight 4: p = 4.2e-4). An edge
-    whose timelines never moved apart gets 1. Calibration is tested on a world drawn from the rhythm
-    null itself (tests/test_significance.py)."""
+    whose timelines never moved apart gets 1.
+
+    Counts can vary between worlds far more than a Poisson rate allows: a pair of scheduled bots
+    co-acts hundreds of times in every world, and how many depends on which days a shift lines up.
+    Where the worlds' sample variance ``var`` exceeds the mean, the predictive is a negative binomial
+    with that mean and the variance ``var * (1 + 1/S)`` (the spread of a new world plus the
+    uncertainty of the mean), whichever is wider. Calibration is tested on a world drawn from the
+    rhythm null itself (tests/test_significance.py)."""
     w = np.asarray(w, float)
     S = np.asarray(worlds, float)
     C = np.nan_to_num(np.asarray(mean, float)) * S
@@ -79,6 +85,16 @@ def rhythm_pvalue(w, mean, worlds, lam_pop=None, prior=None) -> np.ndarray:
         lp = np.where(ok, lp, 1.0)
         r = np.where(ok, a + C, r)
         q = np.where(ok, lp / (a / mu + (S + 1.0) * lp), q)
+    if var is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = C / np.maximum(S, 1.0)
+            v = np.nan_to_num(np.asarray(var, float)) * (1.0 + 1.0 / np.maximum(S, 1.0))
+            over = (S > 1) & (v > m) & (m > 0)
+            r_over = m * m / np.where(over, v - m, 1.0)
+            q_over = np.where(over, (v - m) / np.where(over, v, 1.0), 0.0)
+            wider = over & (q_over > q)  # a wider predictive than the one above
+            r = np.where(wider, r_over, r)
+            q = np.where(wider, q_over, q)
     with np.errstate(divide="ignore", invalid="ignore"):
         tail = betainc(np.maximum(w, 1.0), r, q)  # P(X >= w), w >= 1
         seen = -np.expm1(r * np.log1p(-q))  # P(X >= 1) = 1 - (1 - q)^r

@@ -66,6 +66,7 @@ class TraceResult:
     account_actions: pa.Table  # account_id, trace, k: actions per account, for the null model
     rhythm_expected: list | None = None  # expected weight per edge under the rhythm null
     rhythm_worlds: object = None  # per edge, the shifted worlds in which its two timelines moved apart
+    rhythm_var: object = None  # per edge, the variance of its count between those worlds
 
     def evidence_batches(self, rows: int = 500_000):
         """The evidence as Arrow tables of up to ``rows`` rows (account_a, account_b, trace, object,
@@ -264,11 +265,15 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     n = found.column("n").to_numpy().astype(float)
     keep = apart[r, i]
     total = np.bincount(i[keep], weights=n[keep], minlength=result.edges.num_rows)
+    squares = np.bincount(i[keep], weights=n[keep] ** 2, minlength=result.edges.num_rows)
     n_apart = apart.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = np.where(n_apart > 0, total / np.maximum(n_apart, 1), np.nan)  # NaN: never apart
+        # the count's variance between worlds (worlds with no co-action count as zeros)
+        var = np.where(n_apart > 1, (squares - n_apart * expected ** 2) / np.maximum(n_apart - 1, 1), np.nan)
     result.rhythm_expected = expected
     result.rhythm_worlds = n_apart
+    result.rhythm_var = np.maximum(var, 0.0)
     return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed}
 
 
