@@ -156,7 +156,8 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5, group
                                            min_cluster, sig.num_rows, worlds=group_worlds) if tests else []
     for t in tests.values():
         t["selection_p"] = groupnull.selection_pvalue(t["p"], null_best) if group_worlds > 0 else None
-    flagged = {g for g, t in tests.items() if t["q"] <= alpha and (t["selection_p"] is None or t["selection_p"] <= alpha)}
+    flagged = {g for g, t in tests.items()
+               if t["q"] <= alpha and (t["selection_p"] is None or t["selection_p"] <= alpha)}
     cell_of = _cells(case, sig_rows, members, flagged, seed)
     clusters = _cluster_table(part, tests, flagged, cell_of)
     case.write_table("clusters", clusters)

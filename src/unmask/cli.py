@@ -345,8 +345,8 @@ def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, null_worlds, gr
     m, c = _mapping(maps, consts, None)
     with _Stage(quiet) as step:
         result = api.run(inputs, out_dir, fmt=fmt, mapping=m, const=c, engine=engine, alpha=alpha, seed=seed,
-                         null_worlds=null_worlds, group_worlds=group_worlds, progress=step, overwrite=overwrite, resume=resume, time_mode=time_mode,
-                         with_content=with_content)
+                         null_worlds=null_worlds, group_worlds=group_worlds, progress=step, overwrite=overwrite,
+                         resume=resume, time_mode=time_mode, with_content=with_content)
     out.print(f"case: {result['case']}\nreport: {result.get('report')}", highlight=False)
 
 

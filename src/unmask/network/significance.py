@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 from scipy.special import betainc, pdtrc
 
 
@@ -132,15 +131,6 @@ def fit_rhythm_prior(mean, worlds, lam_pop):
     # co-action; half a pooled hit (Jeffreys) keeps the prior's mean off zero.
     mu = max(mu, (C.sum() + 0.5) / base.sum())
     return float(a), float(mu)
-
-
-def _lookup(accounts, table: pa.Table, column: str, default: float) -> np.ndarray:
-    """``table[column]`` for each of ``accounts`` (matched on ``account_id``), ``default`` where absent."""
-    idx = pc.index_in(accounts, value_set=table.column("account_id").combine_chunks())
-    found = pc.is_valid(idx).to_numpy(zero_copy_only=False)
-    values = table.column(column).to_numpy().astype(float)
-    where = pc.fill_null(idx, 0).to_numpy(zero_copy_only=False)
-    return np.where(found, values[where] if len(values) else default, default)
 
 
 def tail_given_seen(w, lam) -> np.ndarray:
