@@ -83,8 +83,8 @@ def test_a_world_without_operations_flags_nobody(tmp_path):
 
 def _links_case(tmp_path):
     """A case whose detect found a strong ring of 8 accounts (p = 1e-15) and a star of 12 links at
-    the edge of significance (the links a pure-chance world with fan bases gave before the
-    conditional null: a popular account and its fast retweeters), among 400 tested pairs."""
+    the edge of significance (p = 0.004 where BH's cut-off is 0.05 * 40 / 400 = 0.005: what false
+    links look like, e.g. a popular account and its fast retweeters), among 400 tested pairs."""
     import pyarrow as pa
 
     from tracekit import make_case, post
@@ -94,7 +94,7 @@ def _links_case(tmp_path):
     others = [f"x{i:03d}" for i in range(60)]
     case = make_case(tmp_path, [post(f"p{i}", a, float(i)) for i, a in enumerate(ring + star + others)])
     rows = [(a, b, 1e-15) for a, b in itertools.combinations(ring, 2)]
-    rows += [("hub", f, 1e-4) for f in star[1:]]
+    rows += [("hub", f, 0.004) for f in star[1:]]
     rng = __import__("numpy").random.default_rng(1)
     pairs = [(a, b) for a, b in itertools.combinations(others, 2)]
     rows += [(a, b, float(p)) for (a, b), p in zip(pairs[:360], rng.uniform(0.01, 1, 360))]

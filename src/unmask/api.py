@@ -151,7 +151,7 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5, group
                              part.column("is_candidate").to_pylist()):
         if big:
             members.setdefault(cid, []).append(acc)
-    tests = groups.test_groups(members, sig_rows, alpha)
+    tests = groups.test_groups(members, sig_rows, alpha, m_pairs)
     null_best = groupnull.best_null_groups(case.engine, info["traces"], m_pairs, alpha, resolution, seed,
                                            min_cluster, sig.num_rows, worlds=group_worlds) if tests else []
     for t in tests.values():

@@ -68,7 +68,7 @@ def best_null_groups(engine, traces, m_pairs: int, alpha: float, resolution: flo
                         members.setdefault(cid, []).append(acc)
                 rows = list(zip(sig.column("account_a").to_pylist(), sig.column("account_b").to_pylist(),
                                 sig.column("p_fused").to_pylist()))
-                for g, t in groups.test_groups(members, rows, alpha).items():
+                for g, t in groups.test_groups(members, rows, alpha, m_pairs).items():
                     if t["p"] < best["best_p"]:
                         best = {"world": w, "best_p": float(t["p"]), "size": len(members[g]), "links": t["links"]}
         out.append(best)

@@ -4,9 +4,10 @@ Leiden chose the group from the run's significant links, so how many links the g
 little: any community of false links is dense, by how it was found (the former count test, with
 ``alpha * E`` false links spread by degree, passed star networks of chance links at density 0.03).
 What a selection on topology does not make is strength. A false link that passed BH has a
-p-value uniform on ``(0, p*]`` (``p*`` the largest p-value kept), so its strength ``-ln(p / p*)`` is
-a unit exponential; under the null that all ``L`` links inside the group are false, the group's
-statistic ``T = sum of -ln(p / p*)`` is ``Gamma(L, 1)``, and the group's p-value is
+p-value uniform on ``(0, p*]`` (``p*`` the BH cut-off ``alpha * E / m`` for ``E`` links kept among
+``m`` pairs tested), so its strength ``-ln(p / p*)`` is a unit exponential; under the null that all
+``L`` links inside the group are false, their total strength ``T`` is ``Gamma(L, 1)``, and the
+group's p-value is
 
     P(Gamma(L, 1) >= T)
 
@@ -44,7 +45,7 @@ def group_pvalue(links: int, strength: float) -> float:
     return float(min(1.0, gammaincc(links, max(strength, 0.0))))
 
 
-def test_groups(members: dict, sig_links: list, alpha: float) -> dict:
+def test_groups(members: dict, sig_links: list, alpha: float, m_pairs: int | None = None) -> dict:
     """Group p- and q-values.
 
     ``members`` maps a group id to its accounts; ``sig_links`` is every significant link of the
@@ -59,7 +60,10 @@ def test_groups(members: dict, sig_links: list, alpha: float) -> dict:
     d = np.array(list(degree.values()), float)
     S = max((d.sum() ** 2 - (d * d).sum()) / 2.0, 1.0)
     F = float(len(sig_links))  # for mu: every kept link may be false
-    p_star = max((p for _, _, p in sig_links), default=1.0)
+    # p*: the BH cut-off of the run, alpha * E / m (below it a false link's p is uniform); without m,
+    # the largest p kept (a lower bound on the cut-off: conservative)
+    largest = max((p for _, _, p in sig_links), default=1.0)
+    p_star = max(largest, alpha * len(sig_links) / m_pairs) if m_pairs else largest
     group_of = {acc: g for g, accs in members.items() for acc in accs}
     inside_links = defaultdict(int)
     inside_strength = defaultdict(float)
