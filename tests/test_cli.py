@@ -73,3 +73,21 @@ def test_simulate_names_an_unknown_knob(tmp_path):
     res = CliRunner().invoke(cli, ["simulate", "--posts", "500", "--set", "unknown_knob=1", "--describe"])
     assert res.exit_code != 0
     assert "unknown_knob" in str(res.exception) + res.output and "fan_bases" in str(res.exception) + res.output
+
+
+def test_null_worlds_and_group_worlds_are_options_of_detect(tmp_path, sim_small):
+    """--null-worlds sets the rhythm null's shifted worlds, --group-worlds the group test's null worlds;
+    both are recorded in the case, and the selection p-value's resolution follows."""
+    from unmask.store import Case
+
+    case = str(tmp_path / "c.duckdb")
+    CliRunner().invoke(cli, ["ingest", *map(str, sim_small["files"]), "--case", case, "--quiet"])
+    res = CliRunner().invoke(cli, ["detect", "--case", case, "--traces", "co_hashtag,co_retweet", "--null-worlds", "4",
+                                   "--group-worlds", "3", "--quiet"])
+    assert res.exit_code == 0, res.output
+    with Case(case, read_only=True) as c:
+        assert c.get_meta("detect")["stats"]["co_hashtag"]["rhythm_null"]["shuffles"] == 4
+        worlds = c.get_meta("analyse")["group_null_worlds"]
+        selection = c.engine.query("SELECT selection_p FROM groups").column(0).to_pylist()
+    assert worlds["worlds"] == 3 and worlds["resolution"] == 0.25 and len(worlds["best_p"]) == 3
+    assert selection and all(p in (0.25, 0.5, 0.75, 1.0) for p in selection)

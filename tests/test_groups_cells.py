@@ -166,3 +166,33 @@ def test_null_worlds_find_groups_where_chance_links_are_dense(tmp_path):
                             min_cluster=5, n_significant=0, worlds=10)
     eng.close()
     assert len(best) == 10 and sum(b["best_p"] < 1.0 for b in best) >= 5, best
+
+
+def test_persona_types_join_the_waves_of_one_persona_across_networks():
+    """Cells 1 and 3 (two waves of one persona, in two networks) share hashtags and a presentation;
+    cell 2 posts other things: 1 and 3 are one type, 2 another."""
+    from collections import Counter
+
+    from unmask.network.persona_types import assign
+
+    cell_of = {f"w1-{i}": 1 for i in range(6)} | {f"other-{i}": 2 for i in range(5)} | {f"w2-{i}": 3 for i in range(4)}
+    wave = Counter({"h:maga": 2.0, "h:qanon": 1.5, "@:123": 1.0, "claimed_country=US": 1.0})
+    features = {1: wave, 3: Counter({**wave, "h:wave2": 1.0}),
+                2: Counter({"h:resist": 2.0, "d:bluenews.example": 1.5, "claimed_country=US": 1.0})}
+    types = assign(cell_of, features, seed=0)
+    assert types[1] == types[3] != types[2]
+    assert types[1] == 1  # numbered by size: the persona in two waves has the most accounts
+
+
+def test_a_run_gives_persona_types_and_evaluate_scores_them(sim_run):
+    from unmask.evaluate import evaluate
+    from unmask.store import Case
+
+    with Case(sim_run["out"] / "case.duckdb", read_only=True) as case:
+        flagged = case.engine.query("SELECT persona_type, cell FROM clusters WHERE status = 'flagged'").to_pylist()
+        types = case.table("persona_types").to_pylist()
+        ev = evaluate(case, sim_run["labels"])
+    assert flagged and all(r["persona_type"] is not None for r in flagged if r["cell"] is not None)
+    assert sum(t["accounts"] for t in types) == sum(1 for r in flagged if r["cell"] is not None)
+    assert ev["persona_type"]["accounts"] == ev["cell"]["accounts"] > 0
+    assert ev["persona_type"]["homogeneity"] >= 0.9

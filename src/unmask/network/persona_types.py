@@ -125,15 +125,55 @@ def persona_types(case, seed: int = 0) -> int:
     for c, t in type_of.items():
         summary[t]["features"].update(features.get(c, {}))
     ts = sorted(summary)
+    tops = {t: [f for f, _ in sorted(summary[t]["features"].items(), key=lambda x: (-x[1], x[0]))[:8]] for t in ts}
+    names = readable(engine, sorted({f for fs in tops.values() for f in fs}))
     case.write_table("persona_types", pa.table({
         "persona_type": pa.array(ts, pa.int64()),
         "accounts": pa.array([summary[t]["accounts"] for t in ts], pa.int64()),
         "cells": pa.array([", ".join(map(str, sorted(summary[t]["cells"]))) for t in ts], pa.string()),
         "networks": pa.array([", ".join(map(str, sorted(summary[t]["networks"]))) for t in ts], pa.string()),
-        "top_features": pa.array(["; ".join(f for f, _ in sorted(summary[t]["features"].items(),
-                                                                 key=lambda x: (-x[1], x[0]))[:8]) for t in ts],
-                                 pa.string())}))
+        "top_features": pa.array(["; ".join(names.get(f, f) for f in tops[t]) for t in ts], pa.string())}))
     return len(ts)
 
 
-__all__ = ["persona_types", "assign", "cell_profiles"]
+def readable(engine, features: list) -> dict:
+    """Feature keys as a reader knows them: accounts by handle, texts and retweeted posts by their
+    first words (still escaped wherever they are shown: they are the operators' words)."""
+    out = {}
+    acc = [f.split(":", 1)[1] for f in features if f.startswith(("@:", "to:"))]
+    txt = [f.split(":", 1)[1] for f in features if f.startswith("tx:")]
+    rts = [f.split(":", 1)[1] for f in features if f.startswith("rt:")]
+    handles, texts, posts = {}, {}, {}
+    if acc:
+        engine.register("_pt_ids", pa.table({"k": pa.array(acc, pa.string())}))
+        handles = {r["account_id"]: r["handle"] for r in engine.query(
+            """SELECT account_id, min(handle) AS handle FROM accounts WHERE account_id IN (SELECT k FROM _pt_ids)
+               AND handle IS NOT NULL GROUP BY account_id""").to_pylist()}
+        engine.unregister("_pt_ids")
+    if txt:
+        engine.register("_pt_ids", pa.table({"k": pa.array(txt, pa.string())}))
+        texts = {r["text_hash"]: r["text"] for r in engine.query(
+            """SELECT text_hash, min(text) AS text FROM posts WHERE text_hash IN (SELECT k FROM _pt_ids)
+               GROUP BY text_hash""").to_pylist()}
+        engine.unregister("_pt_ids")
+    if rts:
+        engine.register("_pt_ids", pa.table({"k": pa.array(rts, pa.string())}))
+        posts = {r["post_id"]: r["text"] for r in engine.query(
+            "SELECT post_id, text FROM posts WHERE post_id IN (SELECT k FROM _pt_ids)").to_pylist()}
+        engine.unregister("_pt_ids")
+    for f in features:
+        kind, _, key = f.partition(":")
+        if kind in ("@", "to") and key in handles:
+            out[f] = ("@" if kind == "@" else "replies/retweets to @") + handles[key]
+        elif kind == "tx" and key in texts:
+            out[f] = f'text "{(texts[key] or "")[:60]}"'
+        elif kind == "rt" and key in posts:
+            out[f] = f'retweet of "{(posts[key] or "")[:60]}"'
+        elif kind == "h":
+            out[f] = "#" + key
+        elif kind == "d":
+            out[f] = "domain " + key
+    return out
+
+
+__all__ = ["persona_types", "assign", "cell_profiles", "readable"]
