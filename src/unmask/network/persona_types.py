@@ -11,8 +11,8 @@ same things and present the same way are one type. Each cell of a flagged networ
   profession claim, main post language and main client (the per-case ``personas`` table), where
   the data has them.
 
-Weights are TF-IDF across cells; cells are joined to their ``k`` most similar cells (cosine) and
-modularity Leiden (seeded) groups them into types. A cell with nothing in common with another
+Weights are TF-IDF across cells; cells are joined to their ``k`` most similar cells (cosine, at
+least ``MIN_SIMILARITY``) and modularity Leiden (seeded) groups them into types. A cell with nothing in common with another
 is a type of its own. ``persona_type`` numbers types by size (1 = largest).
 """
 
@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 
 NEIGHBOURS = 5
+MIN_SIMILARITY = 0.2  # cells less alike than this (cosine) are never joined: a shared country is not a type
 PRESENTATION = ("behaviour_zone", "claimed_country", "profession_claim", "post_language", "main_client")
 
 
@@ -79,7 +80,7 @@ def assign(cell_of: dict, features: dict, seed: int = 0, k: int = NEIGHBOURS) ->
     edges = {}
     for i in range(len(cells)):
         for j in np.argsort(-sim[i], kind="stable")[:k]:
-            if sim[i, j] > 0:
+            if sim[i, j] >= MIN_SIMILARITY:
                 edges[(min(i, j), max(i, j))] = float(sim[i, j])
     label = list(range(len(cells)))
     if edges:
