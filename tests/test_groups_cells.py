@@ -196,3 +196,26 @@ def test_a_run_gives_persona_types_and_evaluate_scores_them(sim_run):
     assert sum(t["accounts"] for t in types) == sum(1 for r in flagged if r["cell"] is not None)
     assert ev["persona_type"]["accounts"] == ev["cell"]["accounts"] > 0
     assert ev["persona_type"]["homogeneity"] >= 0.9
+
+
+def test_group_pvalues_are_uniform_when_every_link_is_false():
+    """False links that passed BH have p uniform below the cut-off alpha * E / m; groups made of them
+    (whatever their size) get group p-values that are not below uniform."""
+    import numpy as np
+    from scipy.stats import kstest
+
+    rng = np.random.default_rng(8)
+    m, alpha, n_groups = 200_000, 0.05, 400
+    members, sig = {}, []
+    for g in range(n_groups):
+        accs = [f"g{g}-{i}" for i in range(int(rng.integers(5, 12)))]
+        members[g] = accs
+        pairs = list(itertools.combinations(accs, 2))
+        for k in rng.choice(len(pairs), int(rng.integers(4, len(pairs) + 1)), replace=False):
+            sig.append((*pairs[k], None))
+    cut = alpha * len(sig) / m
+    sig = [(a, b, float(rng.uniform(0, cut))) for a, b, _ in sig]
+    res = groups.test_groups(members, sig, alpha, m_pairs=m)
+    p = np.array([res[g]["p"] for g in members])
+    assert kstest(p, "uniform", alternative="greater").pvalue > 0.01
+    assert (p <= 0.05).mean() <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / n_groups)
