@@ -366,6 +366,9 @@ def demo(out_dir, posts, seed, quiet):
               f"Found {result['analyse']['candidate_operations']} candidate operations: precision "
               f"{ev['precision']:.2f}, recall {ev['recall']:.2f}, organic false-positive rate "
               f"{ev['organic_fpr']:.3f} against the simulator's labels.\n"
+              + "".join(f"  {op}: {share:.0%} of its accounts flagged\n" for op, share in ev["per_operation"].items())
+              + "(an expert boost retweets like a popular account's regulars and is not flagged by its retweets; "
+                "dormant accounts barely post: docs/methods.md)\n"
               f"Report: {result.get('report')}", highlight=False)
 
 
