@@ -15,6 +15,7 @@ from unmask.simulate import SimConfig, simulate  # noqa: E402
 from unmask.simulate.writers import write  # noqa: E402
 from unmask.schema import INPUT_TABLES  # noqa: E402
 from unmask.store import Case  # noqa: E402
+from unmask.network.significance import trace_pvalues  # noqa: E402
 from unmask.traces import TRACES, run_trace  # noqa: E402
 
 pytestmark = pytest.mark.spark
@@ -44,6 +45,16 @@ def test_duckdb_and_spark_give_identical_edges(tmp_path):
                 if a.rhythm_expected is not None or b.rhythm_expected is not None:
                     np.testing.assert_array_equal(np.asarray(a.rhythm_expected, float),
                                                   np.asarray(b.rhythm_expected, float), err_msg=name)
+                    np.testing.assert_array_equal(np.asarray(a.rhythm_var, float),
+                                                  np.asarray(b.rhythm_var, float), err_msg=name)
+                # the null's expectations, computed in each engine, and the p-values from them
+                order = lambda r: np.lexsort((r.edges.column("account_b").to_numpy(zero_copy_only=False),  # noqa: E731
+                                              r.edges.column("account_a").to_numpy(zero_copy_only=False)))
+                ia, ib = order(a), order(b)
+                np.testing.assert_allclose(a.edges.column("expected").to_numpy()[ia],
+                                           b.edges.column("expected").to_numpy()[ib], rtol=1e-9, err_msg=name)
+                pa_, pb_ = trace_pvalues(a).column("p_value").to_numpy(), trace_pvalues(b).column("p_value").to_numpy()
+                np.testing.assert_allclose(pa_[ia], pb_[ib], rtol=1e-9, err_msg=name)
                 ev = lambda r: sorted(map(tuple, (x.values() for x in r.evidence.to_pylist())))  # noqa: E731
                 assert ev(a) == ev(b), name
         finally:
