@@ -90,10 +90,11 @@ def test_fusion_keeps_per_trace_evidence_and_rewards_agreement():
                          "trace": [name] * len(rows), "weight": [r[2] for r in rows], "p_value": [r[3] for r in rows]})
 
     fused = fuse([t("co_retweet", [("a", "b", 5, 1e-3), ("c", "d", 9, 1e-12)]),
-                  t("co_text", [("a", "b", 3, 1e-3)])], n_traces=2, m_pairs=2)
+                  t("co_text", [("a", "b", 3, 1e-3)])], traces=["co_retweet", "co_text"], m_pairs=2)
     rows = {(r["account_a"], r["account_b"]): r for r in fused.to_pylist()}
     assert rows[("a", "b")]["n_traces"] == 2 and "co_text:3" in rows[("a", "b")]["traces"]
-    single = fuse([t("co_retweet", [("a", "b", 5, 1e-3)])], n_traces=2, m_pairs=1).column("p_fused")[0].as_py()
+    single = fuse([t("co_retweet", [("a", "b", 5, 1e-3)])], traces=["co_retweet", "co_text"],
+                  m_pairs=1).column("p_fused")[0].as_py()
     assert rows[("a", "b")]["p_fused"] < single  # two agreeing traces beat one
     assert rows[("c", "d")]["p_fused"] < 1e-10  # one strong trace carries a pair alone
 
@@ -181,7 +182,7 @@ def test_vectorised_fusion_matches_the_definition():
                                 "trace": [trace] * len(rows), "weight": w, "p_value": p}))
         for r, ww, pp in zip(rows, w, p):
             per_pair.setdefault(r, {})[trace] = (int(ww), float(pp))
-    fused = {(r["account_a"], r["account_b"]): r for r in fuse(tables, n_traces=traces, m_pairs=500).to_pylist()}
+    fused = {(r["account_a"], r["account_b"]): r for r in fuse(tables, traces=traces, m_pairs=500).to_pylist()}
     assert sorted(fused) == sorted(per_pair)
     fams = ["link", "retweet", "text"]
     size = {"link": 1, "retweet": 1, "text": 2}
@@ -221,7 +222,7 @@ def _fused_null(dependent: bool, n=3000, seed=9):
         p = base if dependent else rng.uniform(size=n)
         tables.append(pa.table({"account_a": [f"a{i:05d}" for i in range(n)], "account_b": ["z"] * n,
                                 "trace": [t] * n, "weight": [2] * n, "p_value": p}))
-    return fuse(tables, n_traces=traces, m_pairs=n).column("p_fused").to_numpy()
+    return fuse(tables, traces=traces, m_pairs=n).column("p_fused").to_numpy()
 
 
 @pytest.mark.parametrize("dependent", [True, False])
@@ -247,7 +248,7 @@ def test_six_traces_on_the_same_posts_count_once():
     base[0] = 0.01
     tables = [pa.table({"account_a": [f"a{i:04d}" for i in range(n)], "account_b": ["z"] * n, "trace": [t] * n,
                         "weight": [2] * n, "p_value": base}) for t in traces]
-    fused = fuse(tables, n_traces=traces, m_pairs=n).to_pylist()
+    fused = fuse(tables, traces=traces, m_pairs=n).to_pylist()
     first = next(r for r in fused if r["account_a"] == "a0000")
     assert first["p_fused"] > 0.01, first  # not 7.5e-5: one piece of evidence, counted once
 

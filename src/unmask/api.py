@@ -144,13 +144,8 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5, group
     case.write_table("fused_edges", fused)
     sig = fused.filter(pa.compute.less_equal(fused.column("q_fused"), alpha))
     part = clustering.leiden(sig, resolution=resolution, seed=seed, min_size=min_cluster)
-    sig_rows = list(zip(sig.column("account_a").to_pylist(), sig.column("account_b").to_pylist(),
-                        sig.column("p_fused").to_pylist()))
-    members = {}
-    for acc, cid, big in zip(part.column("account_id").to_pylist(), part.column("cluster").to_pylist(),
-                             part.column("is_candidate").to_pylist()):
-        if big:
-            members.setdefault(cid, []).append(acc)
+    sig_rows = fusion.link_rows(sig)
+    members = clustering.candidate_members(part)
     tests = groups.test_groups(members, sig_rows, alpha, m_pairs)
     null_best = groupnull.best_null_groups(case.engine, info["traces"], m_pairs, alpha, resolution, seed,
                                            min_cluster, sig.num_rows, worlds=group_worlds) if tests else []

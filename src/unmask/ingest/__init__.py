@@ -71,31 +71,25 @@ def ingest(case, paths, fmt: str | None = None, mapping: dict | None = None, con
             raise InputError("no such file", file=str(path))
     prog.start(progress, "ingest", len(paths), sum(estimate_rows(p) for p in paths), case.engine)
     try:
-        _ingest_all(case, paths, fmt, mapping, const, time_mode, delimiter, progress, results)
+        with tempfile.TemporaryDirectory(prefix="unmask-ingest-") as work, case.transaction():
+            for path in paths:
+                first = len(results)  # this path's results (a zip gives one per member)
+                for real, name in _expand(path, work):
+                    chosen = fmt or sniff(str(real))
+                    if chosen not in ADAPTERS:
+                        raise InputError(f"unknown format {chosen!r}; choose one of {sorted(ADAPTERS)}", file=name)
+                    kw = {}
+                    if chosen in ("csv", "jsonl", "parquet"):
+                        kw = dict(mapping=mapping, const=const, time_mode=time_mode, delimiter=delimiter)
+                    src = ADAPTERS[chosen](str(real), name, **kw)
+                    src.sha256 = sha256_of(path if path.suffix.lower() != ".zip" else real)
+                    results.append(load(case, src))
+                    if chosen in ("csv", "jsonl", "parquet"):
+                        _note_missing_actions(case, results[-1])
+                prog.advance(progress, sum(r.rows_read for r in results[first:]), results[first:])
     finally:
         prog.finish(progress)
     return results
-
-
-def _ingest_all(case, paths, fmt, mapping, const, time_mode, delimiter, progress, results) -> None:
-    from unmask import progress as prog
-
-    with tempfile.TemporaryDirectory(prefix="unmask-ingest-") as work, case.transaction():
-        for path in paths:
-            first = len(results)  # this path's results (a zip gives one per member)
-            for real, name in _expand(path, work):
-                chosen = fmt or sniff(str(real))
-                if chosen not in ADAPTERS:
-                    raise InputError(f"unknown format {chosen!r}; choose one of {sorted(ADAPTERS)}", file=name)
-                kw = {}
-                if chosen in ("csv", "jsonl", "parquet"):
-                    kw = dict(mapping=mapping, const=const, time_mode=time_mode, delimiter=delimiter)
-                src = ADAPTERS[chosen](str(real), name, **kw)
-                src.sha256 = sha256_of(path if path.suffix.lower() != ".zip" else real)
-                results.append(load(case, src))
-                if chosen in ("csv", "jsonl", "parquet"):
-                    _note_missing_actions(case, results[-1])
-            prog.advance(progress, sum(r.rows_read for r in results[first:]), results[first:])
 
 
 def estimate_rows(path: Path) -> int:

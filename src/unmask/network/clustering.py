@@ -35,3 +35,13 @@ def leiden(edges: pa.Table, resolution: float = 1.0, seed: int = 0, min_size: in
     rows.sort()
     return pa.table({"account_id": [r[0] for r in rows], "cluster": [r[1] for r in rows],
                      "cluster_size": [r[2] for r in rows], "is_candidate": [r[3] for r in rows]})
+
+
+def candidate_members(part) -> dict:
+    """``{cluster: [account_id, ...]}`` for the clusters of :func:`leiden` large enough to be candidates."""
+    members = {}
+    for acc, cid, big in zip(part.column("account_id").to_pylist(), part.column("cluster").to_pylist(),
+                             part.column("is_candidate").to_pylist()):
+        if big:
+            members.setdefault(cid, []).append(acc)
+    return members

@@ -23,6 +23,8 @@ with no link for the pair counts as ``p = 1``. docs/methods.md states what this 
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -38,9 +40,9 @@ FUSED_SCHEMA = pa.schema([("account_a", pa.string()), ("account_b", pa.string())
                           ("strength", pa.float64())])
 
 
-def fuse(trace_tables: list[pa.Table], n_traces, m_pairs: int) -> pa.Table:
+def fuse(trace_tables: list[pa.Table], traces: list, m_pairs: int) -> pa.Table:
     """:func:`fuse_relation` over in-memory per-trace tables, on an embedded engine of its own
-    (``n_traces``: the traces that ran, or their number)."""
+    (``traces``: the traces that ran)."""
     cols = pa.schema([("account_a", pa.string()), ("account_b", pa.string()), ("trace", pa.string()),
                       ("weight", pa.int64()), ("p_value", pa.float64())])
     parts = [t.select(cols.names).cast(cols) for t in trace_tables if t.num_rows]
@@ -51,7 +53,7 @@ def fuse(trace_tables: list[pa.Table], n_traces, m_pairs: int) -> pa.Table:
     engine = get_engine("duckdb")
     engine.register("_fuse_in", pa.concat_tables(parts))
     try:
-        return fuse_relation(engine, "_fuse_in", n_traces, m_pairs)
+        return fuse_relation(engine, "_fuse_in", traces, m_pairs)
     finally:
         engine.close()
 
@@ -63,11 +65,11 @@ def families(trace_names) -> dict:
     return {t: (TRACES[t].family if t in TRACES and TRACES[t].family else t) for t in trace_names}
 
 
-def fuse_relation(engine, relation: str, n_traces, m_pairs: int) -> pa.Table:
+def fuse_relation(engine, relation: str, traces: list, m_pairs: int) -> pa.Table:
     """One row per account pair of ``relation`` (rows ``account_a, account_b, trace, weight, p_value``):
     fused p and q (see the module docstring), and per-trace weights and p-values (``traces``:
-    ``trace:weight:p`` joined by ``;``, traces in name order). ``n_traces`` is the list of traces
-    that ran (or their number: each is then its own family). The engine sorts the rows by pair and
+    ``trace:weight:p`` joined by ``;``, traces in name order). ``traces`` are the traces that ran
+    (each row's trace among them). The engine sorts the rows by pair and
     trace and formats each row's evidence; each pair's terms are gathered with ``reduceat`` in
     trace order (so the result does not depend on threads), and only pairs linked by several
     traces are joined in Python."""
@@ -78,7 +80,7 @@ def fuse_relation(engine, relation: str, n_traces, m_pairs: int) -> pa.Table:
     n = rows.num_rows
     if n == 0:
         return FUSED_SCHEMA.empty_table()
-    names = list(n_traces) if not isinstance(n_traces, int) else None
+    names = list(traces)
     a, b = rows.column("account_a").combine_chunks(), rows.column("account_b").combine_chunks()
     change = np.ones(n, bool)
     if n > 1:
@@ -87,13 +89,10 @@ def fuse_relation(engine, relation: str, n_traces, m_pairs: int) -> pa.Table:
     starts = np.flatnonzero(change)
     pair = np.cumsum(change) - 1
     p_rows = rows.column("p_value").to_numpy()
-    trace_col = rows.column("trace").to_pylist() if names is None else rows.column("trace").combine_chunks()
-    if names is None:  # no family knowledge: every trace its own family
-        names = sorted(set(trace_col)) + [f"_other{i}" for i in range(max(0, int(n_traces) - len(set(trace_col))))]
-        trace_col = pa.array(trace_col, pa.string())
+    trace_col = rows.column("trace").combine_chunks()
     fam_of = families(names)
     fam_names = sorted(set(fam_of.values()))
-    size = {f: sum(1 for t in names if fam_of[t] == f) for f in fam_names}
+    size = Counter(fam_of.values())
     fam_index = {f: i for i, f in enumerate(fam_names)}
     code = pc.index_in(trace_col, value_set=pa.array(names, pa.string())).to_numpy(zero_copy_only=False)
     fam_code = np.array([fam_index[fam_of[t]] for t in names], np.int64)[code]
@@ -106,16 +105,16 @@ def fuse_relation(engine, relation: str, n_traces, m_pairs: int) -> pa.Table:
     q = bh(p, m_pairs)
     take = pa.array(starts)
     row_text = rows.column("row_text").combine_chunks()
-    traces = row_text.take(take)
+    per_trace = row_text.take(take)
     multi = np.flatnonzero(n_tr > 1)
     if len(multi):  # pairs linked by several traces: their rows joined in trace order
-        texts = traces.to_pylist()
+        texts = per_trace.to_pylist()
         for g in multi:
             texts[g] = ";".join(row_text.slice(starts[g], n_tr[g]).to_pylist())
-        traces = pa.array(texts, pa.string())
+        per_trace = pa.array(texts, pa.string())
     return pa.table({
         "account_a": a.take(take), "account_b": b.take(take), "p_fused": p, "q_fused": q,
-        "n_traces": n_tr.astype(np.int64), "traces": traces,
+        "n_traces": n_tr.astype(np.int64), "traces": per_trace,
         "strength": np.minimum(-np.log10(p), 300.0),
     }).cast(FUSED_SCHEMA)
 
@@ -139,3 +138,9 @@ def combine_families(p_fam: np.ndarray) -> np.ndarray:
     tippett = -np.expm1(F * np.log1p(-np.minimum(pmin, 1 - 1e-16)))
     tippett = np.where(pmin < 1e-12, F * pmin, tippett)
     return np.maximum(np.minimum(1.0, 2 * np.minimum(brown, tippett)), P_FLOOR)
+
+
+def link_rows(fused: pa.Table) -> list:
+    """``(account_a, account_b, p_fused)`` for each row of a fused table (the group test's input)."""
+    return list(zip(fused.column("account_a").to_pylist(), fused.column("account_b").to_pylist(),
+                    fused.column("p_fused").to_pylist()))

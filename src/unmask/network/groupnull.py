@@ -54,20 +54,15 @@ def best_null_groups(engine, traces, m_pairs: int, alpha: float, resolution: flo
     out = []
     picked = _picked_edges(engine, draws)
     for w in range(worlds):
-        tables = [picked[(w, t)] for (ww, t, _, _) in draws if ww == w and (w, t) in picked]
+        tables = [table for (ww, _), table in picked.items() if ww == w]
         best = {"world": w, "best_p": 1.0, "size": 0, "links": 0}
         if tables:
-            fused = fusion.fuse(tables, list(traces), m_pairs)
+            fused = fusion.fuse(tables, traces, m_pairs)
             sig = fused.filter(pc.less_equal(fused.column("q_fused"), alpha))
             if sig.num_rows:
                 part = clustering.leiden(sig, resolution=resolution, seed=seed, min_size=min_cluster)
-                members = {}
-                for acc, cid, big in zip(part.column("account_id").to_pylist(), part.column("cluster").to_pylist(),
-                                         part.column("is_candidate").to_pylist()):
-                    if big:
-                        members.setdefault(cid, []).append(acc)
-                rows = list(zip(sig.column("account_a").to_pylist(), sig.column("account_b").to_pylist(),
-                                sig.column("p_fused").to_pylist()))
+                members = clustering.candidate_members(part)
+                rows = fusion.link_rows(sig)
                 for g, t in groups.test_groups(members, rows, alpha, m_pairs).items():
                     if t["p"] < best["best_p"]:
                         best = {"world": w, "best_p": float(t["p"]), "size": len(members[g]), "links": t["links"]}

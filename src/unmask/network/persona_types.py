@@ -144,24 +144,12 @@ def readable(engine, features: list) -> dict:
     acc = [f.split(":", 1)[1] for f in features if f.startswith(("@:", "to:"))]
     txt = [f.split(":", 1)[1] for f in features if f.startswith("tx:")]
     rts = [f.split(":", 1)[1] for f in features if f.startswith("rt:")]
-    handles, texts, posts = {}, {}, {}
-    if acc:
-        engine.register("_pt_ids", pa.table({"k": pa.array(acc, pa.string())}))
-        handles = {r["account_id"]: r["handle"] for r in engine.query(
-            """SELECT account_id, min(handle) AS handle FROM accounts WHERE account_id IN (SELECT k FROM _pt_ids)
-               AND handle IS NOT NULL GROUP BY account_id""").to_pylist()}
-        engine.unregister("_pt_ids")
-    if txt:
-        engine.register("_pt_ids", pa.table({"k": pa.array(txt, pa.string())}))
-        texts = {r["text_hash"]: r["text"] for r in engine.query(
-            """SELECT text_hash, min(text) AS text FROM posts WHERE text_hash IN (SELECT k FROM _pt_ids)
-               GROUP BY text_hash""").to_pylist()}
-        engine.unregister("_pt_ids")
-    if rts:
-        engine.register("_pt_ids", pa.table({"k": pa.array(rts, pa.string())}))
-        posts = {r["post_id"]: r["text"] for r in engine.query(
-            "SELECT post_id, text FROM posts WHERE post_id IN (SELECT k FROM _pt_ids)").to_pylist()}
-        engine.unregister("_pt_ids")
+    handles = _by_key(engine, acc, """SELECT account_id, min(handle) FROM accounts
+                                      WHERE account_id IN (SELECT k FROM _pt_ids) AND handle IS NOT NULL
+                                      GROUP BY account_id""")
+    texts = _by_key(engine, txt, """SELECT text_hash, min(text) FROM posts WHERE text_hash IN (SELECT k FROM _pt_ids)
+                                    GROUP BY text_hash""")
+    posts = _by_key(engine, rts, "SELECT post_id, text FROM posts WHERE post_id IN (SELECT k FROM _pt_ids)")
     for f in features:
         kind, _, key = f.partition(":")
         if kind in ("@", "to") and key in handles:
@@ -175,6 +163,18 @@ def readable(engine, features: list) -> dict:
         elif kind == "d":
             out[f] = "domain " + key
     return out
+
+
+def _by_key(engine, keys: list, sql: str) -> dict:
+    """``{key: value}`` from ``sql``'s two columns, ``sql`` reading the keys as ``_pt_ids(k)``."""
+    if not keys:
+        return {}
+    engine.register("_pt_ids", pa.table({"k": pa.array(keys, pa.string())}))
+    try:
+        t = engine.query(sql)
+    finally:
+        engine.unregister("_pt_ids")
+    return dict(zip(t.column(0).to_pylist(), t.column(1).to_pylist()))
 
 
 __all__ = ["persona_types", "assign", "cell_profiles", "readable"]

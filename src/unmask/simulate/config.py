@@ -72,18 +72,22 @@ class SimConfig:
     @classmethod
     def from_knobs(cls, knobs: dict, source: str = "simulate"):
         """A configuration from named knobs; an unknown name is refused with the names that exist."""
+        cls._refuse_unknown(knobs, source)
+        return cls(**knobs)
+
+    @classmethod
+    def _refuse_unknown(cls, knobs: dict, source: str) -> None:
         unknown = set(knobs) - {f.name for f in fields(cls)}
         if unknown:
             raise ParameterError(f"{source}: unknown simulator knob(s) {sorted(unknown)}; knobs are "
                                  f"{sorted(f.name for f in fields(cls))}")
-        return cls(**knobs)
 
     @classmethod
     def from_toml(cls, path, **overrides):
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
         data = data.get("simulate", data)
-        cls.from_knobs(data, str(path)) if set(data) - {f.name for f in fields(cls)} else None
+        cls._refuse_unknown(data, str(path))
         data.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_knobs(data, f"{path} or --set")
 

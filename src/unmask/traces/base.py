@@ -402,11 +402,10 @@ def _popularity_null(engine, key, source, min_weight) -> int:
     engine.create_table(f"_strm_{key}", f"SELECT stratum, sum(k) AS m FROM _acck_{key} GROUP BY stratum")
     strata = int(engine.scalar(f"SELECT count(*) FROM _strm_{key}"))
     total = f'CAST({float(engine.scalar(f"SELECT sum(m) FROM _strm_{key}") or 1.0)!r} AS DOUBLE)'
-    # per account: its actions (kt) and its whole reach over every stratum (rt)
+    # per account: its actions (kt, counted by _codes) and its whole reach over every stratum (rt)
     engine.create_table(f"_acct_{key}", f"""
-        SELECT k.acc, k.kt, coalesce(r.rt, 0) AS rt
-        FROM (SELECT acc, sum(k) AS kt FROM _acck_{key} GROUP BY acc) k
-             LEFT JOIN (SELECT acc, sum(reach) AS rt FROM _accr_{key} GROUP BY acc) r ON r.acc = k.acc""")
+        SELECT d.acc, d.k AS kt, coalesce(r.rt, 0) AS rt
+        FROM _accd_{key} d LEFT JOIN (SELECT acc, sum(reach) AS rt FROM _accr_{key} GROUP BY acc) r ON r.acc = d.acc""")
     # per edge and direction: over the shared strata, sum of pref-weighted reach (s1) and plain reach (s2)
     engine.create_table(f"_lam_{key}", f"""
         WITH sh AS (
