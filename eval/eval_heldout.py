@@ -23,6 +23,8 @@ from unmask.store import Case
 
 WORLDS = {
     "default": {},
+    # open campaigns twice as many, and larger: organic communities coordinating in the open
+    "open_heavy": {"open_campaigns": 6, "open_campaign_size": 60},
     # several times more viral cascades, bigger hard negatives
     "hard_negatives": {"viral_cascades": 48, "hashtag_bursts": 24, "share_buttons": 30, "negative_strength": 2.0},
     # many small, stealthy operations
@@ -32,10 +34,10 @@ WORLDS = {
                      "share_buttons": 30},
     # pure chance with real audiences: popular accounts and their regulars, viral cascades, reply
     # storms, scheduled bots and travellers, and nothing organised (no operation, no hashtag
-    # campaign, no share-button wave): nobody may be flagged and every p-value must be uniform
-    "pure_chance": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0},
+    # campaign, no share-button wave, no open campaign): nobody may be flagged and every p-value must be uniform
+    "pure_chance": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0},
     # bigger audiences: twice the regulars, who retweet more often and sooner
-    "big_audiences": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0,
+    "big_audiences": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0,
                       "fan_bases": 16, "fan_base_size": 0.15, "fan_retweet_prob": 0.3, "fan_delay_s": 30,
                       "fan_share": 0.3},
 }
@@ -85,7 +87,7 @@ def calibration(out: Path, files, seed) -> dict:
             p = case.engine.query(f"SELECT p_value FROM edges WHERE trace = '{t}'").column(0).to_numpy()
             per[t] = _calib(p, kstest, np)
         per["fused"] = _calib(case.engine.query("SELECT p_fused FROM fused_edges").column(0).to_numpy(), kstest, np)
-        per["flagged_accounts"] = case.engine.scalar("SELECT count(*) FROM clusters WHERE status = 'flagged'")
+        per["coordinated_accounts"] = case.engine.scalar("SELECT count(*) FROM clusters WHERE status = 'coordinated'")
     path.unlink(missing_ok=True)
     return per
 
@@ -108,7 +110,7 @@ def one(out: Path, cfg: SimConfig, with_calibration=False):
         dorm = dormant(case, labels)
     extra = {"calibration": calibration(out, files, cfg.seed)} if with_calibration else {}
     keep = ("precision", "recall", "organic_fpr", "flagged", "n_operation_accounts", "n_accounts",
-            "flagged_groups", "weak_groups", "group_precision", "network", "cell", "per_operation")
+            "flagged_groups", "weak_groups", "open_groups", "open_campaigns", "group_precision", "network", "cell", "per_operation")
     return {k: ev[k] for k in keep if k in ev} | {"recall_min10": ev10["recall"], "precision_min10": ev10["precision"],
                                                   "recall_min3": ev3["recall"], "dormant": dorm,
                                                   "persona_type": ev.get("persona_type"),

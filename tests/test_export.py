@@ -1,6 +1,9 @@
 import xml.etree.ElementTree as ET
 
+import json
+
 import igraph as ig
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -32,19 +35,27 @@ def test_gexf_and_graphml_carry_attributes(case, tmp_path):
 
 def test_parquet_tables_and_account_columns(case, tmp_path):
     files = export(case, "parquet", tmp_path / "pq")
-    assert {f.stem for f in files} == {"posts", "accounts", "edges", "clusters", "cluster_members", "groups", "cells"}
+    assert {f.stem for f in files} == {"posts", "accounts", "edges", "clusters", "cluster_members", "groups", "cells",
+                                       "covertness"}
     acc = pq.read_table(tmp_path / "pq" / "accounts.parquet")
     assert {"behaviour_utc_offset", "behaviour_tz_confidence", "claimed_utc_offset", "persona_flags",
             "state_media_share", "score", "cluster", "network", "cell", "group_status"} <= set(acc.column_names)
     flagged = acc.filter(acc.column("flagged"))
     assert flagged.num_rows > 0 and flagged.column("cell").null_count == 0
     assert set(flagged.column("group_status").to_pylist()) == {"flagged"}
+    # the two axes, per account and per group: coordination p and covertness with its factors
+    assert set(flagged.column("covertness_verdict").to_pylist()) <= {"covert", "unassessed"}
+    assert all(p is not None and p <= 0.05 for p in flagged.column("coordination_p").to_pylist())
+    open_ = acc.filter(pc.equal(acc.column("group_status"), "open"))
+    assert set(open_.column("covertness_verdict").to_pylist()) <= {"open"} and not any(open_.column("flagged").to_pylist())
     groups = pq.read_table(tmp_path / "pq" / "groups.parquet")
-    assert {"group_p", "group_q", "status"} <= set(groups.column_names)
+    assert {"group_p", "group_q", "status", "coordination_p", "covertness", "covertness_verdict"} <= set(groups.column_names)
+    cov = pq.read_table(tmp_path / "pq" / "covertness.parquet").to_pylist()
+    assert cov and all(json.loads(r["factors"]) for r in cov if r["verdict"] != "unassessed")
     assert pq.read_table(tmp_path / "pq" / "posts.parquet").num_rows == case.count("posts")
     csvs = export(case, "csv", tmp_path / "csv")
     assert (tmp_path / "csv" / "edges.csv").read_text().count("\n") == case.count("edges") + 1
-    assert len(csvs) == 7
+    assert len(csvs) == 8
 
 
 def test_io_archive_export_round_trips(case, tmp_path):

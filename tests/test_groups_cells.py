@@ -127,7 +127,7 @@ def test_a_star_of_chance_level_links_is_a_weak_group_and_a_strong_ring_is_flagg
             SELECT g.status, g.group_p, g.group_q, g.selection_p, list(c.account_id) AS members
             FROM groups g JOIN clusters c ON c.cluster = g.cluster GROUP BY ALL""").to_pylist()}
         html = write_report(case, tmp_path / "r.html").read_text()
-    assert groups_rows[tuple(sorted(ring))]["status"] == "flagged"
+    assert groups_rows[tuple(sorted(ring))]["status"] == "coordinated"  # covert or open: the checks say
     assert groups_rows[tuple(sorted(ring))]["selection_p"] == pytest.approx(1 / 20)
     weak = groups_rows[tuple(sorted(star))]
     assert weak["status"] == "weak" and weak["group_q"] > 0.05, weak

@@ -191,11 +191,11 @@ def _cells(case, sig_rows, members, flagged, seed) -> dict:
 
 def _cluster_table(part, tests, flagged, cell_of) -> pa.Table:
     accs, cids = part.column("account_id").to_pylist(), part.column("cluster").to_pylist()
-    status = ["flagged" if c in flagged else ("weak" if c in tests else "small") for c in cids]
+    status = ["coordinated" if c in flagged else ("weak" if c in tests else "small") for c in cids]
     return pa.table({
         "account_id": pa.array(accs, pa.string()), "cluster": pa.array(cids, pa.int64()),
         "cluster_size": part.column("cluster_size"),
-        "is_candidate": pa.array([s == "flagged" for s in status], pa.bool_()),
+        "is_candidate": pa.array([s == "coordinated" for s in status], pa.bool_()),
         "network": pa.array(cids, pa.int64()),
         "cell": pa.array([cell_of.get(a) for a in accs], pa.int64()),
         "group_p": pa.array([tests[c]["p"] if c in tests else None for c in cids], pa.float64()),
@@ -214,7 +214,7 @@ def _group_table(members, tests, flagged) -> pa.Table:
         "group_p": pa.array([tests[g]["p"] for g in gs], pa.float64()),
         "group_q": pa.array([tests[g]["q"] for g in gs], pa.float64()),
         "selection_p": pa.array([tests[g]["selection_p"] for g in gs], pa.float64()),
-        "status": pa.array(["flagged" if g in flagged else "weak" for g in gs], pa.string())})
+        "status": pa.array(["coordinated" if g in flagged else "weak" for g in gs], pa.string())})
 
 
 STEPS = ("ingest", "detect", "analyse", "checks")
@@ -300,6 +300,7 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
                 result["content"] = content(case, alpha=alpha, progress=progress)
             timings["content"] = time.perf_counter() - t0
         result.setdefault("detect", case.get_meta("detect"))
+        result["analyse"] = case.get_meta("analyse")  # with the checks' verdicts: flagged and open networks
         if report:
             from unmask.report.html import write_report
 
@@ -323,6 +324,8 @@ def run_checks(case: Case) -> None:
     from unmask import checks
 
     checks.run_all(case)
+    if case.has_table("clusters"):
+        _covertness(case)
     scores.add_check_scores(case)
     from unmask.network import persona_types
 
@@ -330,6 +333,28 @@ def run_checks(case: Case) -> None:
         info = case.get_meta("analyse") or {}
         info["persona_types"] = persona_types.persona_types(case, seed=info.get("seed", 0))
         case.set_meta("analyse", info)
+
+
+def _covertness(case: Case) -> None:
+    """Split the coordinated networks into flagged (covert) and open ones, and refresh what reads the
+    flag: the operations (with their verdicts) and the account scores."""
+    from unmask.network import covertness
+
+    info = case.get_meta("analyse") or {}
+    res = covertness.assess(case)
+    alpha = info.get("alpha", 0.05)
+    added = ["coordination_p", "covertness", "covertness_verdict", "covertness_summary", "verdict"]
+    again = [c for c in added if c in case.table("operations").column_names]  # checks run a second time
+    case.engine.execute(f"""
+        CREATE OR REPLACE TABLE operations AS
+        SELECT o.* {f"EXCLUDE ({', '.join(again)})" if again else ""}, g.coordination_p, g.covertness,
+               g.covertness_verdict, g.covertness_summary, g.status AS verdict
+        FROM operations o LEFT JOIN groups g USING (cluster) ORDER BY o.rank""")
+    case.write_table("account_scores", scores.account_scores(case, alpha))
+    info.update({"coordinated_networks": res["networks"], "candidate_operations": res["flagged_networks"],
+                 "open_networks": res["open_networks"], "unassessed_networks": res["unassessed_networks"],
+                 "covertness_threshold": res.get("threshold")})
+    case.set_meta("analyse", info)
 
 
 def demo(out="unmask-demo", posts=40000, seed=7, progress=None) -> dict:

@@ -12,11 +12,35 @@ from unmask.errors import InputError
 
 
 def read_labels(path) -> dict:
+    return {a: r["label"] for a, r in read_label_rows(path).items()}
+
+
+def read_label_rows(path) -> dict:
+    """Every labels row by account: ``label`` and, where the file has them, ``role`` and ``group``."""
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         if not reader.fieldnames or not {"account_id", "label"} <= set(reader.fieldnames):
             raise InputError("labels need columns account_id,label", file=str(path), row=0)
-        return {r["account_id"]: r["label"] for r in reader}
+        return {r["account_id"]: r for r in reader}
+
+
+def open_campaigns(rows, label_rows) -> dict:
+    """Accounts labelled ``open_campaign`` (organic communities coordinating in the open): how many
+    were flagged (false positives), how many were reported as coordinated but not flagged (listed
+    as open), and the same per campaign."""
+    camp = [r for r in rows if label_rows[r["account_id"]].get("role") == "open_campaign"]
+    if not camp:
+        return {"accounts": 0}
+
+    def counts(rs):
+        flagged = sum(1 for r in rs if r["flagged"])
+        open_ = sum(1 for r in rs if r["status"] == "open")
+        return {"accounts": len(rs), "flagged": flagged, "coordinated_not_flagged": open_,
+                "flagged_share": flagged / len(rs), "reported_coordinated_share": (flagged + open_) / len(rs)}
+    by = {}
+    for r in camp:
+        by.setdefault(label_rows[r["account_id"]].get("group") or "(unnamed)", []).append(r)
+    return counts(camp) | {"per_campaign": {g: counts(rs) for g, rs in sorted(by.items())}}
 
 
 def auc(scores, positive) -> float:
@@ -108,7 +132,8 @@ def _flagged_or_labelled_agreement(rows, labels) -> tuple[float, float]:
 
 def evaluate(case, labels_path, min_posts: int = 0) -> dict:
     """Metrics for accounts in both the case and the labels (with at least ``min_posts`` posts)."""
-    labels = read_labels(labels_path)
+    label_rows = read_label_rows(labels_path)
+    labels = {a: r["label"] for a, r in label_rows.items()}
     rows = case.engine.query("""
         SELECT a.account_id, coalesce(s.score, 0) AS score, coalesce(s.flagged, false) AS flagged, s.cluster,
                c.cell, c.status, c.persona_type,
@@ -139,6 +164,8 @@ def evaluate(case, labels_path, min_posts: int = 0) -> dict:
         "persona_type": agreement(truth_f, [r["persona_type"] for r in flagged_rows]),
         "flagged_groups": len(groups), "group_precision": groups,
         "weak_groups": len({r["cluster"] for r in rows if r["status"] == "weak"}),
+        "open_groups": len({r["cluster"] for r in rows if r["status"] == "open"}),
+        "open_campaigns": open_campaigns(rows, label_rows),
         "coverage": float(flag.mean()),
         "precision": precision, "recall": recall, "f1": f1,
         "organic_fpr": fp / max(1, int((~y).sum())), "auc": _finite(auc([r["score"] for r in rows], y)),

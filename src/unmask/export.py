@@ -22,10 +22,21 @@ def accounts_table(case) -> pa.Table:
     status; ``network`` is the same number, ``cell`` the content group inside a flagged network
     (empty elsewhere), ``persona_type`` the type of that cell across networks, ``group_status``
     ``flagged``/``weak``/``small``, ``group_p`` the network's group-level p-value and ``selection_p``
-    its p-value against the null worlds. ``flagged`` is true for members of flagged networks only."""
-    return case.engine.query("""
+    its p-value against the null worlds. The two axes: ``coordination_p`` (the network's group
+    p-value: do they act together beyond chance) and ``covertness`` (of the account's cell, or of
+    its network for small cells: do they hide who they are), with ``covertness_verdict``
+    (``covert``/``open``/``unassessed``) and ``covertness_factors``, the factors this account itself
+    shows. ``group_status`` is ``flagged`` (coordinated and covert or unassessable), ``open``
+    (coordinated, no sign of concealment), ``weak`` or ``small``; ``flagged`` is true for flagged
+    members only."""
+    has_cov = case.has_table("account_covertness")
+    cov = ("k.coordination_p, k.covertness, k.verdict AS covertness_verdict, k.account_factors AS covertness_factors"
+           if has_cov else "c.group_p AS coordination_p, NULL::DOUBLE AS covertness, NULL::VARCHAR AS covertness_verdict, "
+                           "NULL::VARCHAR AS covertness_factors")
+    return case.engine.query(f"""
         SELECT a.*, s.score, s.significant_links, s.cluster, c.network, c.cell, c.persona_type,
-               c.status AS group_status, c.group_p, g.selection_p, coalesce(s.flagged, false) AS flagged, s.rationale,
+               c.status AS group_status, c.group_p, g.selection_p, {cov},
+               coalesce(s.flagged, false) AS flagged, s.rationale,
                p.behaviour_utc_offset, p.behaviour_tz_confidence, p.claimed_utc_offset, p.behaviour_zone,
                p.claimed_place, coalesce(f.persona_flags, '') AS persona_flags,
                coalesce(f.persona_flag, false) AS persona_flag, coalesce(m.state_media_share, 0.0) AS state_media_share
@@ -33,6 +44,7 @@ def accounts_table(case) -> pa.Table:
         LEFT JOIN groups g ON g.cluster = c.cluster
         LEFT JOIN personas p USING (account_id)
         LEFT JOIN persona_flags f USING (account_id) LEFT JOIN state_media_shares m USING (account_id)
+        {'LEFT JOIN account_covertness k USING (account_id)' if has_cov else ''}
         ORDER BY a.account_id""")
 
 
@@ -51,6 +63,7 @@ def _graph(case):
 
 
 NODE_ATTRS = [("handle", "string"), ("cluster", "long"), ("cell", "long"), ("group_status", "string"), ("score", "double"), ("flagged", "boolean"),
+              ("coordination_p", "double"), ("covertness", "double"), ("covertness_verdict", "string"),
               ("persona_flags", "string"), ("behaviour_utc_offset", "double"), ("state_media_share", "double")]
 
 
@@ -116,7 +129,7 @@ def write_tables(case, path: Path, fmt: str):
               "clusters": case.engine.query("SELECT * FROM operations ORDER BY rank") if case.has_table("operations")
               else case.table("clusters"),
               "cluster_members": case.table("clusters"),
-              **{name: case.table(name) for name in ("groups", "cells", "content_profiles", "content_phrases")
+              **{name: case.table(name) for name in ("groups", "cells", "covertness", "content_profiles", "content_phrases")
                  if case.has_table(name)}}
     written = []
     for name, table in tables.items():

@@ -91,7 +91,7 @@ def proxies(case, domains) -> pa.Table:
     eng.register("_shorteners", pa.table({"domain": pa.array(sorted(SHORTENERS), pa.string())}))
     try:
         rows = eng.query("""
-        WITH cl AS (SELECT account_id, cluster FROM clusters WHERE is_candidate),
+        WITH cl AS (SELECT account_id, cluster FROM clusters WHERE status IN ('coordinated', 'flagged', 'open')),
         l AS (SELECT a.account_id, a.domain, a.headline, c.cluster,
                      a.domain IN (SELECT domain FROM _state_domains) AS st,
                      a.domain IN (SELECT domain FROM _shorteners) OR coalesce(a.domain, '') = '' AS skip

@@ -131,7 +131,7 @@ def add_check_scores(case) -> None:
         SELECT c.cluster, avg(CASE WHEN f.persona_flag THEN 1.0 ELSE 0.0 END) AS persona_share,
                sum(coalesce(s.state_media_links, 0)) * 1.0 / nullif(sum(coalesce(s.links, 0)), 0) AS state_media_share
         FROM clusters c LEFT JOIN persona_flags f USING (account_id) LEFT JOIN state_media_shares s USING (account_id)
-        WHERE c.is_candidate GROUP BY c.cluster""").to_pylist()}
+        WHERE c.status IN ('flagged', 'open', 'coordinated') GROUP BY c.cluster""").to_pylist()}
     ops = case.table("operations").to_pylist()
     for op in ops:
         e = extra.get(op["cluster"], {})

@@ -18,7 +18,7 @@ def collect(case, max_operations: int = 50) -> dict:
         "counts": q("""SELECT (SELECT count(*) FROM posts) AS posts, (SELECT count(*) FROM accounts) AS accounts,
                        (SELECT min(created_at) FROM posts) AS first, (SELECT max(created_at) FROM posts) AS last""")[0],
         "detect": case.get_meta("detect", {}), "analyse": case.get_meta("analyse", {}),
-        "operations": [], "weak_groups": [], "persona_types": [],
+        "operations": [], "open_groups": [], "weak_groups": [], "persona_types": [],
     }
     if case.has_table("persona_types"):
         data["persona_types"] = q("SELECT * FROM persona_types ORDER BY persona_type LIMIT 100")
@@ -30,10 +30,29 @@ def collect(case, max_operations: int = 50) -> dict:
     if not case.has_table("operations") or "size" not in [
             r["column_name"] for r in q("DESCRIBE SELECT * FROM operations")]:
         return data
-    ops = q("SELECT * FROM operations ORDER BY rank LIMIT ?", max_operations)
-    for op in ops:
-        data["operations"].append(_operation(case, q, op))
+    cols = [r["column_name"] for r in q("DESCRIBE SELECT * FROM operations")]
+    verdict = "coalesce(verdict, 'flagged')" if "verdict" in cols else "'flagged'"
+    for key, which in (("operations", "<> 'open'"), ("open_groups", "= 'open'")):
+        for op in q(f"SELECT * FROM operations WHERE {verdict} {which} ORDER BY rank LIMIT ?", max_operations):
+            data[key].append(_operation(case, q, op))
     return data
+
+
+def _axes(case, q, cid) -> dict | None:
+    """The two axes of a group side by side: how significant its coordination is, and how covert it
+    looks (each factor's strength and evidence, and the factors the data could not read)."""
+    if not case.has_table("covertness"):
+        return None
+    net = q("SELECT * FROM covertness WHERE level = 'network' AND group_id = ?", cid)
+    group = q("SELECT * FROM groups WHERE cluster = ?", cid)
+    if not net or not group:
+        return None
+    factors = json.loads(net[0]["factors"] or "{}")
+    cells = q("""SELECT group_id AS cell, size, covertness, verdict, summary FROM covertness
+                 WHERE level = 'cell' AND network = ? ORDER BY group_id""", cid)
+    return {"coordination": group[0], "covertness": net[0],
+            "factors": [{"name": k, **v} for k, v in sorted(factors.items(), key=lambda x: -x[1]["strength"])],
+            "missing": [m for m in (net[0]["missing"] or "").split("; ") if m], "cells": cells}
 
 
 def _operation(case, q, op) -> dict:
@@ -106,7 +125,7 @@ def _operation(case, q, op) -> dict:
                               JOIN accounts a USING (account_id)) AS sample
                       FROM cells x WHERE x.network = ? ORDER BY x.size DESC, x.cell""", cid)
     content = _content(case, q, cid)
-    return {"op": op, "members": members, "cells": cells, "content": content, "graph": graph, "hours": hours, "zone": zone, "rhythm": rhythm,
+    return {"op": op, "axes": _axes(case, q, cid), "members": members, "cells": cells, "content": content, "graph": graph, "hours": hours, "zone": zone, "rhythm": rhythm,
             "local_hours": local_hours,
             "days": days, "samples": samples, "proxies": proxies,
             "objects": objects, "domains": domains, "checks": checks}

@@ -15,8 +15,10 @@ from unmask.report.evidence import collect, safe_json
 
 CAVEATS = [
     "Coordination is not guilt: activists, campaigns, fan groups and newsrooms coordinate openly. "
-    "A candidate operation is a group whose joint behaviour is unlikely by chance; whether it is "
-    "covert, inauthentic or state-backed needs evidence beyond this report.",
+    "A candidate operation is a group whose joint behaviour is unlikely by chance and that shows signs "
+    "of concealment (or whose data cannot show either way); groups that coordinate with no sign of "
+    "concealment are listed separately, not flagged. Whether a group is inauthentic or state-backed "
+    "needs evidence beyond this report.",
     "Significance is measured against a null model that keeps each account's volume and each object's "
     "popularity and burstiness. Real accounts are not exchangeable: communities that share interests "
     "will exceed the null more often than the stated false-discovery rate suggests.",
@@ -44,12 +46,12 @@ def _vendor(name: str) -> str:
 
 def render(case, generated_at: str | None = None) -> str:
     data = collect(case)
-    for op in data["operations"]:
+    for op in data["operations"] + data["open_groups"]:
         op["heatmap_svg"] = charts.heatmap(op["hours"], "posts by UTC hour and weekday")
         op["local_heatmap_svg"] = (charts.heatmap(op["local_hours"], f"posts by hour and weekday in {op['zone']} "
                                                   "(the group's inferred operator zone)") if op["zone"] else "")
         op["timeline_svg"] = charts.timeline(op["days"], "posts per day")
-    graphs = {str(op["op"]["cluster"]): op["graph"] for op in data["operations"]}
+    graphs = {str(op["op"]["cluster"]): op["graph"] for op in data["operations"] + data["open_groups"]}
     stamp = generated_at or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return _env().get_template("report.html.j2").render(
         data=data, caveats=CAVEATS, version=__version__, generated_at=stamp,

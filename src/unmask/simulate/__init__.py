@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from unmask.simulate.audiences import fan_posts, make_popular
+from unmask.simulate.campaigns import campaign_posts, make_campaigns
 from unmask.simulate.config import STYLES, SimConfig, knob_table
 from unmask.simulate.generator import KIND_NAMES, SimData, World
 from unmask.simulate.negatives import make_negative_accounts, negative_posts
@@ -26,6 +27,9 @@ def simulate(cfg: SimConfig) -> SimData:
     make_popular(w)
     make_operations(w)
     ids = w.rng.choice(np.int64(2) ** 40, len(w.acc), replace=False) + 10**12
+    own = np.random.default_rng([cfg.seed, 5151])  # the open campaigns' stream: the rest stays as it was
+    make_campaigns(w, own)
+    ids = np.concatenate([ids, _more_ids(own, ids, len(w.acc) - len(ids))])
     w.acc_ids = np.array([str(i) for i in ids], dtype=object)
     w.pending = []
     op_budget = int(cfg.posts * cfg.op_share) if cfg.operations else 0
@@ -36,10 +40,24 @@ def simulate(cfg: SimConfig) -> SimData:
     negative_posts(w)
     fan_posts(w)
     operation_posts(w, op_budget)
+    op_accounts = sum(len(op["active"]) for op in w.ops) or 6 * 25
+    room = cfg.posts - w.posts.n - sum(len(p[0]) for p in w.pending)
+    campaign_posts(w, own, cfg.posts * cfg.op_share / op_accounts, room)
     pending = sum(len(p[0]) for p in w.pending)
     _top_up(w, cfg.posts - w.posts.n - pending)
     _flush(w)
     return _finish(w)
+
+
+def _more_ids(rng, taken, n):
+    """``n`` more account ids, none of them in ``taken``."""
+    out, seen = [], set(taken.tolist())
+    while len(out) < n:
+        i = int(rng.integers(0, 2**40)) + 10**12
+        if i not in seen:
+            seen.add(i)
+            out.append(i)
+    return np.array(out, dtype=np.int64)
 
 
 def _top_up(w, n):

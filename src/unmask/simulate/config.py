@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields
 from unmask.errors import ParameterError
 
 STYLES = ("co_retweet_ring", "copypasta", "hashtag_flood", "link_laundering", "reply_attack", "expert_boost")
+OPEN_STYLES = ("fan_army", "tweetstorm", "volunteers")
+PERSONA_KINDS = ("covert", "honest")
 
 
 def knob(default, help, lo=None, hi=None):
@@ -48,6 +50,16 @@ class SimConfig:
                                         "it follows", 0.001, 1)
     fan_delay_s: float = knob(60.0, "median seconds from a popular account's post to a regular's retweet", 1, 86_400)
     fan_share: float = knob(0.15, "share of all posts that are regulars' retweets of popular accounts", 0, 0.9)
+    open_campaigns: int = knob(3, "open campaigns: organic communities that coordinate openly and as strongly as an "
+                                  "operation (fan army, activist tweetstorm, campaign volunteers, in turn); organic, "
+                                  "role open_campaign (hard negative)", 0, 200)
+    open_campaign_size: int = knob(30, "accounts per open campaign", 3, 5_000)
+    open_campaign_styles: list = knob(list(OPEN_STYLES), "open-campaign styles, assigned to campaigns in turn")
+    operation_personas: str = knob("covert", "how operations present themselves: covert (personas that do not fit "
+                                             "the operators: foreign claims, office hours, batch creation, shared "
+                                             "tools) or honest (a test of the covertness assessment)")
+    open_campaign_personas: str = knob("honest", "how open campaigns present themselves: honest (their own zones, "
+                                                 "human rhythm, spread creation, common apps) or covert")
     traveller_share: float = knob(0.03, "organic accounts posting from a zone other than their profile's", 0, 0.5)
     link_share: float = knob(0.15, "share of organic original posts that carry a news link", 0, 1)
     negative_strength: float = knob(1.0, "multiplier on the size of every hard negative", 0, 20)
@@ -62,6 +74,12 @@ class SimConfig:
         bad = [s for s in self.styles if s not in STYLES]
         if bad:
             raise ParameterError(f"simulate: unknown style(s) {bad}; choose from {list(STYLES)}")
+        bad = [s for s in self.open_campaign_styles if s not in OPEN_STYLES]
+        if bad:
+            raise ParameterError(f"simulate: unknown open-campaign style(s) {bad}; choose from {list(OPEN_STYLES)}")
+        for name in ("operation_personas", "open_campaign_personas"):
+            if getattr(self, name) not in PERSONA_KINDS:
+                raise ParameterError(f"simulate: {name}={getattr(self, name)!r}; choose from {list(PERSONA_KINDS)}")
         if self.op_min_size > self.op_max_size:
             raise ParameterError("simulate: op_min_size must not exceed op_max_size")
 

@@ -19,7 +19,8 @@ class Accounts:
     """Column lists of simulated accounts; an account is a row index."""
 
     COLS = ("label", "role", "zone", "claim_zone", "office", "location", "claimed_role", "bio", "lang",
-            "client", "handle", "name", "created_ms", "followers", "following", "activity")
+            "client", "handle", "name", "created_ms", "followers", "following", "activity", "group")
+    OPTIONAL = {"group": ""}  # the open campaign (or operation) an account belongs to, for the labels
 
     def __init__(self):
         self.cols = {c: [] for c in self.COLS}
@@ -27,7 +28,7 @@ class Accounts:
     def add(self, n, **values):
         start = len(self)
         for c in self.COLS:
-            v = values[c]
+            v = values[c] if c in values else self.OPTIONAL[c]
             self.cols[c].extend(v if isinstance(v, (list, np.ndarray)) else [v] * n)
         return np.arange(start, start + n)
 

@@ -21,24 +21,53 @@ def make_operations(w):
         n = int(r.integers(cfg.op_min_size, cfg.op_max_size + 1))
         zi = w.clock.zone_index(zone) if zone in w.clock.zones else _add_zone(w, zone)
         name = f"op{k + 1}-{CITY.get(zone, zone.split('/')[-1].lower())}-{style.replace('_', '-')}"
-        personas = world.PERSONAS["en"]
-        pick = r.integers(0, len(personas), n)
-        bios = [personas[p][0].format(outlet=world.OUTLETS[r.integers(len(world.OUTLETS))]) for p in pick]
-        roles = [personas[p][1] for p in pick]
-        places = [world.CLAIMED_PLACES[i] for i in r.integers(0, len(world.CLAIMED_PLACES), n)]
-        batch_days = w.clock.start_ms - r.integers(20, 400, 3) * 86_400_000
-        created = batch_days[r.integers(0, 3, n)] + r.integers(0, 6 * 3_600_000, n)
-        tool = world.OPERATION_CLIENTS[k % len(world.OPERATION_CLIENTS)]
-        clients = [tool if u < 0.75 else "Twitter Web App" for u in r.random(n)]
-        dormant = r.random(n) < cfg.dormant_share
-        accs = w.acc.add(
-            n, label=name, role=["dormant" if d else "operator" for d in dormant], zone=zi,
-            claim_zone=[_claim_zone(w, p) for p in places], office=True, location=places, claimed_role=roles,
-            bio=bios, lang="en", client=clients, handle=[w._handle(r.random() < 0.8) for _ in range(n)],
-            name=[w._name() for _ in range(n)], created_ms=list(created),
-            followers=list(r.integers(20, 900, n)), following=list(r.integers(100, 2000, n)), activity=1.0,
-        )
+        cols, dormant = covert_persona(w, n, zi, k, cfg.dormant_share)
+        if cfg.operation_personas == "honest":  # the persona-swap test: an operation that hides nothing
+            pool = w.sentences["en"]
+            cols.update(honest_persona(w, n, zi, lambda i: f"{cols['bio'][i]} | "
+                                       f"{' '.join(pool[int(r.integers(len(pool)))].split()[:5])}"))
+        accs = w.acc.add(n, label=name, role=["dormant" if d else "operator" for d in dormant], **cols)
         w.ops.append(dict(name=name, style=style, zone=zone, zi=zi, accs=accs, active=accs[~dormant], k=k))
+
+
+def covert_persona(w, n, zi, k, dormant_share=0.0):
+    """Account columns of a covert persona set run from zone ``zi``: claimed places abroad, office hours,
+    three creation batches, the office's posting tool, bulk sign-up handles; and which are dormant."""
+    r = w.rng
+    personas = world.PERSONAS["en"]
+    pick = r.integers(0, len(personas), n)
+    bios = [personas[p][0].format(outlet=world.OUTLETS[r.integers(len(world.OUTLETS))]) for p in pick]
+    roles = [personas[p][1] for p in pick]
+    places = [world.CLAIMED_PLACES[i] for i in r.integers(0, len(world.CLAIMED_PLACES), n)]
+    batch_days = w.clock.start_ms - r.integers(20, 400, 3) * 86_400_000
+    created = batch_days[r.integers(0, 3, n)] + r.integers(0, 6 * 3_600_000, n)
+    tool = world.OPERATION_CLIENTS[k % len(world.OPERATION_CLIENTS)]
+    clients = [tool if u < 0.75 else "Twitter Web App" for u in r.random(n)]
+    dormant = r.random(n) < dormant_share
+    cols = dict(zone=zi, claim_zone=[_claim_zone(w, p) for p in places], office=True, location=places,
+                claimed_role=roles, bio=bios, lang="en", client=clients,
+                handle=[w._handle(r.random() < 0.8) for _ in range(n)], name=[w._name() for _ in range(n)],
+                created_ms=list(created), followers=list(r.integers(20, 900, n)),
+                following=list(r.integers(100, 2000, n)), activity=1.0)
+    return cols, dormant
+
+
+def honest_persona(w, n, home, bio, local_share=0.8):
+    """Account columns of people who are who they say: most live in zone ``home`` (the rest anywhere),
+    post in their own zone's language on a human rhythm, name a place that fits, sign up over the
+    years and use the common apps. ``bio(i)`` gives account ``i``'s bio."""
+    r = w.rng
+    weights = np.array([z[1] for z in world.ZONES], float)
+    zone = np.where(r.random(n) < local_share, home, r.choice(len(world.ZONES), n, p=weights / weights.sum()))
+    places = [world.ZONES[z][3][r.integers(len(world.ZONES[z][3]))] for z in zone]
+    names = [c for c, _ in world.ORGANIC_CLIENTS]
+    cp = np.array([p for _, p in world.ORGANIC_CLIENTS])
+    clients = list(np.array(names, dtype=object)[r.choice(len(names), n, p=cp / cp.sum())])
+    return dict(zone=list(zone), claim_zone=list(zone), office=False, location=places,
+                bio=[bio(i) for i in range(n)], lang=[world.ZONES[z][2] for z in zone], client=clients,
+                handle=[w._handle(False) for _ in range(n)], name=[w._name() for _ in range(n)],
+                created_ms=list(w._created(n)), followers=list(r.lognormal(5.5, 1.4, n).astype(int)),
+                following=list(r.lognormal(5.5, 1.0, n).astype(int)), activity=1.0)
 
 
 def _add_zone(w, zone):

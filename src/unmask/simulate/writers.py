@@ -134,6 +134,8 @@ def write_labels(data, out: Path):
         "account_id": data.account_ids.astype(str), "label": a["label"].astype(str), "role": a["role"].astype(str),
         "operator_tz": np.array([zones[z] for z in a["zone"]]), "claimed_location": a["location"].astype(str),
         "claimed_role": a["claimed_role"].astype(str),
+        # the operation or open campaign the account belongs to (empty for the organic crowd)
+        "group": np.where(a["label"] != "organic", a["label"], a["group"]).astype(str),
     })
     _write_csv(table, out / "labels.csv")
     return out / "labels.csv"
