@@ -25,6 +25,9 @@ WORLDS = {
     "default": {},
     # open campaigns twice as many, and larger: organic communities coordinating in the open
     "open_heavy": {"open_campaigns": 6, "open_campaign_size": 60},
+    # built to break the covertness assessment: operations with honest personas (their own zones,
+    # human rhythm, spread creation, common apps) and open campaigns dressed as operations
+    "swapped_personas": {"operation_personas": "honest", "open_campaign_personas": "covert"},
     # several times more viral cascades, bigger hard negatives
     "hard_negatives": {"viral_cascades": 48, "hashtag_bursts": 24, "share_buttons": 30, "negative_strength": 2.0},
     # many small, stealthy operations

@@ -43,6 +43,24 @@ def flagged_share(case):
     return {"accounts": n, "flagged": f, "flagged_share": f / max(1, n), "top_operations": ops}
 
 
+def covertness(case):
+    """Per coordinated network: size, coordination p, covertness, verdict, the factors the data let
+    unmask read (with their strengths) and those it could not (the missing fields)."""
+    if not case.has_table("covertness"):
+        return {}
+    rows = case.engine.query("""SELECT group_id, size, coordination_p, covertness, verdict, factors, missing
+                                FROM covertness WHERE level = 'network' ORDER BY size DESC, group_id""").to_pylist()
+    verdicts = Counter(r["verdict"] for r in rows)
+    read = Counter(k for r in rows for k in json.loads(r["factors"] or "{}"))
+    missing = Counter(m.split(":")[0] for r in rows for m in (r["missing"] or "").split("; ") if m)
+    return {"networks": len(rows), "verdicts": dict(verdicts), "factors_read_in_networks": dict(read),
+            "factors_missing_in_networks": dict(missing),
+            "largest": [{"network": r["group_id"], "size": r["size"], "coordination_p": r["coordination_p"],
+                         "covertness": round(r["covertness"], 3), "verdict": r["verdict"],
+                         "factors": {k: round(v["strength"], 3) for k, v in json.loads(r["factors"] or "{}").items()}}
+                        for r in rows[:10]]}
+
+
 def ira_dev(d, out, report, reanalyse=False):
     """The IRA sample: coverage of accounts with >= 20 posts, and networks and cells against the Clemson
     categories (homogeneity, completeness, NMI over covered accounts)."""
@@ -79,15 +97,16 @@ def ira_dev(d, out, report, reanalyse=False):
                              "largest_cells": {str(c): dict(m.most_common(4)) for c, m in sorted(
                                  cell_mix.items(), key=lambda x: -sum(x[1].values()))[:8]},
                              "behaviour_offsets_by_category": {k: dict(v.most_common(4)) for k, v in zones.items()},
-                             "seconds": r["seconds"], "traces": trace_table(case, r), **flagged_share(case)}
+                             "seconds": r["seconds"], "traces": trace_table(case, r), **flagged_share(case),
+                             "covertness": covertness(case)}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", default="../shared/data")
     ap.add_argument("--out", default="/tmp/eval-real")
-    ap.add_argument("--only", nargs="+", help="run only these sets (ira_dev, twarc_v2, coortweet_russian, "
-                                              "coortweet_german)")
+    ap.add_argument("--only", nargs="+", help="run only these sets (ira_dev, io_archive_sample, twarc_v2, "
+                                              "coortweet_russian, coortweet_german)")
     args = ap.parse_args()
     want = lambda name: not args.only or name in args.only  # noqa: E731
     d, out = Path(args.shared), Path(args.out)
@@ -95,6 +114,7 @@ def main():
     if want("ira_dev"):
         ira_dev(d, out, report)
     for name, inputs, kw in (
+        ("io_archive_sample", [d / "io_archive_sample/ira_sample_31col.csv"], {}),
         ("twarc_v2", [d / "twarc_v2/tweets.jsonl"], {}),
         ("coortweet_russian", [d / "coortweet/russian_coord_tweets.csv.gz"], {"const": {"kind": "retweet"}}),
         ("coortweet_german", [d / "coortweet/german_elections.csv.gz"], {}),
@@ -103,7 +123,8 @@ def main():
             continue
         r = run(name, inputs, out, **kw)
         with Case(out / name / "case.duckdb", read_only=True) as case:
-            report[name] = {**flagged_share(case), "seconds": r["seconds"], "traces": trace_table(case, r)}
+            report[name] = {**flagged_share(case), "seconds": r["seconds"], "traces": trace_table(case, r),
+                            "covertness": covertness(case)}
     (out / "real.json").write_text(json.dumps(report, indent=2, default=str))
     print(json.dumps(report, indent=2, default=str))
 

@@ -46,7 +46,7 @@ def test_shares_and_proxy_discovery(tmp_path):
     with make_case(tmp_path, rows) as case:
         case.write_table("clusters", __import__("pyarrow").table({
             "account_id": [f"op{i}" for i in range(4)], "cluster": [1] * 4, "cluster_size": [4] * 4,
-            "is_candidate": [True] * 4}))
+            "is_candidate": [True] * 4, "status": ["coordinated"] * 4}))
         amplification.run(case)
         shares = {r["account_id"]: r["state_media_share"] for r in case.table("state_media_shares").to_pylist()}
         assert shares["op0"] == 0.5 and shares["org"] == 0.0

@@ -103,7 +103,11 @@ def test_demo_report_views(tmp_path):
         errors, _ = _open(page, res["report"])
         assert errors == []
         page.wait_for_selector("#graph-1 canvas, details.op .graph canvas", timeout=10_000)
-        assert page.locator("details.op").count() == res["analyse"]["candidate_operations"]
+        # one block per candidate operation, and one per coordinated group listed as open
+        flagged, open_ = res["analyse"]["candidate_operations"], res["analyse"]["open_networks"]
+        assert page.locator("details.op").count() == flagged + open_
+        assert page.locator("#open-groups").count() == (1 if open_ else 0)
+        assert page.locator("table.axes").count() == flagged + open_  # both axes, side by side, in each
         page.fill("#search", page.locator("table.accounts tr[data-search]").first.get_attribute("id")[5:])
         assert "1 matching" in page.inner_text("#search-count")
         shots = Path(os.environ.get("UNMASK_SCREENSHOTS", tmp_path))

@@ -279,6 +279,7 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_
                               group_worlds=group_worlds)
         with api.step(case, "checks"):
             api.run_checks(case)
+        ana = case.get_meta("analyse")  # with the checks' verdicts: flagged (covert) and open networks
         if with_content:
             with case.transaction():
                 info = api.content(case, alpha=alpha, progress=stage)
@@ -289,7 +290,8 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_
         when = "kept from an earlier detect" if name in det["kept"] else f"{det['seconds'][name]} s"
         out.print(f"{name}: {s['candidate_pairs']:,} co-acting pairs, {when}", highlight=False)
     out.print(f"{ana['significant_links']:,} significant links (FDR {alpha}, ~{ana['expected_false_links']:.1f} "
-              f"expected false); {ana['candidate_operations']} candidate operations", highlight=False)
+              f"expected false); {ana['candidate_operations']} candidate operations (coordinated and covert), "
+              f"{ana.get('open_networks', 0)} coordinated groups with no sign of concealment", highlight=False)
     if with_content:
         out.print(f"content: {info.get('analysed', 'all')} posts analysed for techniques; "
                   f"{info['significant_group_techniques']} group-technique shares above the organic accounts'",
@@ -350,6 +352,15 @@ def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, null_worlds, gr
     out.print(f"case: {result['case']}\nreport: {result.get('report')}", highlight=False)
 
 
+def _open_line(analyse: dict, camp: dict) -> str:
+    """One line on the coordinated groups that hide nothing (listed as open, not flagged)."""
+    line = f"{analyse.get('open_networks', 0)} coordinated groups show no sign of concealment (listed as open)"
+    if camp.get("accounts"):
+        line += (f"; of the {camp['accounts']} open-campaign accounts (fan army, tweetstorm, volunteers), "
+                 f"{camp['coordinated_not_flagged']} are listed as open and {camp['flagged']} flagged")
+    return line + ".\n"
+
+
 @cli.command()
 @click.option("--out", "out_dir", default="unmask-demo", type=click.Path(), show_default=True)
 @click.option("--posts", type=int, default=40000, show_default=True)
@@ -369,7 +380,8 @@ def demo(out_dir, posts, seed, quiet):
               + "".join(f"  {op}: {share:.0%} of its accounts flagged\n" for op, share in ev["per_operation"].items())
               + "(an expert boost retweets like a popular account's regulars and is not flagged by its retweets; "
                 "dormant accounts barely post: docs/methods.md)\n"
-              f"Report: {result.get('report')}", highlight=False)
+              + _open_line(result["analyse"], ev.get("open_campaigns", {}))
+              + f"Report: {result.get('report')}", highlight=False)
 
 
 @cli.command()

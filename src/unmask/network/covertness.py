@@ -30,8 +30,11 @@ Each factor gives a strength ``s`` in [0, 1] and has a weight ``w``; covertness 
 A factor needs its fields for at least half the members (locations or bios, creation dates,
 clients, handles, links); a release without profiles (minute times and texts only) cannot show
 openness, so its groups are *unassessed*, flagged on coordination alone, and the report says why.
-A group is *open* only when at least one account-profile factor could be read and none is
-strong. Cells are assessed the same way; a member is flagged when its cell (its network, for cells
+A group is *open* only when at least three of the six account-profile factors could be read (the
+data let unmask look for concealment three ways) and they do not add up to 0.5; with fewer it is
+*unassessed*. (On the IRA release, which has a claimed region but no bios, creation dates, clients
+or handles, the zone factors alone called the largest network open: an operation that keeps its
+operators on its targets' clock, as the IRA's night shifts did, hides from them.) Cells are assessed the same way; a member is flagged when its cell (its network, for cells
 under three accounts) is covert or unassessed.
 
 Failure modes: an operation with honest-looking personas (real accounts hired or hijacked) reads
@@ -49,6 +52,7 @@ import numpy as np
 import pyarrow as pa
 
 THRESHOLD = 0.5
+MIN_PROFILE_FACTORS = 3  # account-profile factors that must be readable before a group is called open
 MIN_FIELDS = 0.5  # share of members that must have a factor's fields for it to be read
 PROFILE_FACTORS = ("persona_mismatch", "claimed_vs_pooled_zone", "creation_batches", "shared_uncommon_client",
                    "bulk_handles", "identical_bios")
@@ -255,7 +259,7 @@ def assess_group(members: list, pooled, marks: dict, base_digits: float, client_
     score = 1.0 - math.prod(1.0 - WEIGHTS[k] * min(1.0, max(0.0, f["strength"])) for k, f in factors.items())
     if score >= THRESHOLD:
         verdict = "covert"
-    elif any(k in factors for k in PROFILE_FACTORS[:4]):
+    elif sum(k in factors for k in PROFILE_FACTORS) >= MIN_PROFILE_FACTORS:
         verdict = "open"
     else:
         verdict = "unassessed"

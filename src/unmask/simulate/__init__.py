@@ -40,9 +40,12 @@ def simulate(cfg: SimConfig) -> SimData:
     negative_posts(w)
     fan_posts(w)
     operation_posts(w, op_budget)
+    # as many coordinated posts per account as an operation makes (in a world without operations, as
+    # the default operations would)
     op_accounts = sum(len(op["active"]) for op in w.ops) or 6 * 25
+    share = cfg.op_share if cfg.operations and cfg.op_share > 0 else 0.10
     room = cfg.posts - w.posts.n - sum(len(p[0]) for p in w.pending)
-    campaign_posts(w, own, cfg.posts * cfg.op_share / op_accounts, room)
+    campaign_posts(w, own, cfg.posts * share / op_accounts, room)
     pending = sum(len(p[0]) for p in w.pending)
     _top_up(w, cfg.posts - w.posts.n - pending)
     _flush(w)
