@@ -66,12 +66,19 @@ class CaseView:
                            as_=as_, needs="edges")
 
     def operations(self, as_="arrow"):
-        """Flagged networks, ranked, with their rationale."""
+        """Coordinated networks, ranked, with their rationale, coordination p, covertness and verdict
+        (``flagged``: covert or unassessable; ``open``: no sign of concealment)."""
         return self._table("SELECT * FROM operations ORDER BY rank", as_=as_, needs="operations")
 
     def groups(self, as_="arrow"):
         """Every network tested as a group: flagged and weak, with group p-, q- and selection p-values."""
         return self._table("SELECT * FROM groups ORDER BY cluster", as_=as_, needs="groups")
+
+    def covertness(self, as_="arrow"):
+        """Covertness of every coordinated network and cell (the second axis, beside significance):
+        score, verdict (covert, open, unassessed), each factor's strength and evidence (JSON), the
+        factors the data could not read, and a one-line summary."""
+        return self._table("SELECT * FROM covertness ORDER BY level DESC, group_id", as_=as_, needs="covertness")
 
     def persona_types(self, as_="arrow"):
         """Persona types: cells of every flagged network grouped by content and presentation."""

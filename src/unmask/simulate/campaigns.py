@@ -31,8 +31,8 @@ from __future__ import annotations
 import numpy as np
 
 from unmask.simulate import world
-from unmask.simulate.generator import ORIGINAL, REPLY, RETWEET
-from unmask.simulate.operations import covert_persona, honest_persona
+from unmask.simulate.generator import ORIGINAL, REPLY
+from unmask.simulate.operations import covert_persona, honest_persona, retweet_burst
 from unmask.simulate.organic import pick_earlier
 
 OWN_SHARE = 0.6  # share of a member's posts that are its own, not the campaign's
@@ -125,10 +125,8 @@ def _fan_army(w, camp, budget):
                               lang=w.langs_of([idol]))[0]
         else:  # a fan post about the idol by anyone
             src = pick_earlier(w, np.array([t0]), w.organic_originals, w.organic_original_t)[0]
-            if src < 0:
-                continue
-        lag = (r.exponential(25, len(who)) * 1000).astype(np.int64) + r.integers(2000, 9000, len(who))
-        w.pending.append((who, t0 + lag, RETWEET, np.full(len(who), src)))
+        if src >= 0:
+            retweet_burst(w, who, t0, src)
 
 
 def _tweetstorm(w, camp, budget):

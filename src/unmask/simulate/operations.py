@@ -117,13 +117,17 @@ def _events(w, op, budget, per_event_share):
 
 
 def _ring(w, op, budget):
-    r = w.rng
     for t0, who in _events(w, op, budget, 0.6):
         src = pick_earlier(w, np.array([t0]), w.organic_originals, w.organic_original_t)[0]
-        if src < 0:
-            continue
-        lag = (r.exponential(25, len(who)) * 1000).astype(np.int64) + r.integers(2000, 9000, len(who))
-        w.pending.append((who, t0 + lag, RETWEET, np.full(len(who), src)))
+        if src >= 0:
+            retweet_burst(w, who, t0, src)
+
+
+def retweet_burst(w, who, t0, src):
+    """``who`` retweet row ``src`` within seconds of ``t0`` (a ring's, or a fan army's, burst)."""
+    r = w.rng
+    lag = (r.exponential(25, len(who)) * 1000).astype(np.int64) + r.integers(2000, 9000, len(who))
+    w.pending.append((who, t0 + lag, RETWEET, np.full(len(who), src)))
 
 
 def _copypasta(w, op, budget):
