@@ -22,8 +22,9 @@ from evidence the checks already gathered, each factor with its evidence:
 - ``bulk_handles``: share of members with bulk sign-up handles (a name and six or more digits),
   beyond the share among all accounts.
 - ``identical_bios``: share of members whose bio is word for word another account's.
-- ``state_media``: share of the group's links that go to state media (scaled: 30% counts fully),
-  and the share of members who repeat state-media posts.
+- ``state_media``: share of the group's links that go to state media beyond that share among all
+  accounts' links (public broadcasters such as DW and Al Jazeera are on the state-media list and
+  widely shared), or the share of members who repeat state-media posts.
 
 Each factor gives a strength ``s`` in [0, 1] and has a weight ``w``; covertness is
 ``1 - prod(1 - w s)`` over the factors the data allows, and a group is *covert* at 0.5 or more.
@@ -177,7 +178,8 @@ def _available(members, field_fn) -> bool:
     return sum(1 for r in members if field_fn(r)) >= MIN_FIELDS * len(members)
 
 
-def assess_group(members: list, pooled, marks: dict, base_digits: float, client_base: dict | None = None) -> dict:
+def assess_group(members: list, pooled, marks: dict, base_digits: float, client_base: dict | None = None,
+                 base_state: float = 0.0) -> dict:
     """Covertness of one group: ``{covertness, verdict, factors: {name: {strength, evidence}}, missing}``.
 
     ``marks`` maps an account factor (``persona_flag``, ``creation_batch``, ...) to the accounts
@@ -251,9 +253,11 @@ def assess_group(members: list, pooled, marks: dict, base_digits: float, client_
     if links >= 5:
         state = sum(r["state_media_links"] for r in members)
         echo = sum(1 for r in members if r["echoes"]) / n
-        s = max(min(1.0, state / links / 0.3), echo)
+        excess = max(0.0, state / links - base_state) / max(1e-9, 1.0 - base_state)
+        s = max(excess, echo)
         factors["state_media"] = {"strength": s, "evidence":
-            f"{state} of {links} links go to state media; {echo:.0%} of accounts repeat state-media posts"}
+            f"{state} of {links} links go to state media, against {base_state:.0%} of all accounts' links; "
+            f"{echo:.0%} of accounts repeat state-media posts"}
     else:
         missing.append("state_media: under 5 links")
     score = 1.0 - math.prod(1.0 - WEIGHTS[k] * min(1.0, max(0.0, f["strength"])) for k, f in factors.items())
@@ -311,6 +315,9 @@ def assess(case) -> dict:
     client_base = {r["main_client"]: r["share"] for r in case.engine.query(
         "SELECT main_client, count(*) / (SELECT count(*) FROM accounts) AS share FROM personas "
         "WHERE main_client IS NOT NULL GROUP BY main_client").to_pylist()}
+    base_state = case.engine.scalar("SELECT sum(state_media_links) / nullif(sum(links), 0) FROM state_media_shares") \
+        if case.has_table("state_media_shares") else 0.0
+    base_state = float(base_state or 0.0)
     nets, cells = defaultdict(list), defaultdict(list)
     for r in members:
         nets[r["network"]].append(r)
@@ -327,7 +334,7 @@ def assess(case) -> dict:
     results, out_rows = {}, []
     for (level, gid), accs in sorted(groups.items()):
         rows = nets[gid] if level == "network" else cells[gid]
-        res = assess_group(rows, pooled.get((level, gid)), marks, float(base_digits), client_base)
+        res = assess_group(rows, pooled.get((level, gid)), marks, float(base_digits), client_base, base_state)
         results[(level, gid)] = res
         out_rows.append({"level": level, "group_id": gid, "network": rows[0]["network"], "size": len(rows),
                          "coordination_p": rows[0]["group_p"] if level == "network" else None,
