@@ -347,9 +347,11 @@ def _covertness(case: Case) -> None:
     again = [c for c in added if c in case.table("operations").column_names]  # checks run a second time
     case.engine.execute(f"""
         CREATE OR REPLACE TABLE operations AS
-        SELECT o.* {f"EXCLUDE ({', '.join(again)})" if again else ""}, g.coordination_p, g.covertness,
-               g.covertness_verdict, g.covertness_summary, g.status AS verdict
-        FROM operations o LEFT JOIN groups g USING (cluster) ORDER BY o.rank""")
+        SELECT o.* EXCLUDE (rank{"".join(", " + c for c in again)}), g.coordination_p, g.covertness,
+               g.covertness_verdict, g.covertness_summary, g.status AS verdict,
+               -- candidate operations ranked first (1, 2, ...), then the open groups, each by score
+               row_number() OVER (ORDER BY coalesce(g.status, 'flagged') = 'open', o.score DESC, o.cluster) AS rank
+        FROM operations o LEFT JOIN groups g USING (cluster) ORDER BY rank""")
     case.write_table("account_scores", scores.account_scores(case, alpha))
     info.update({"coordinated_networks": res["networks"], "candidate_operations": res["flagged_networks"],
                  "open_networks": res["open_networks"], "unassessed_networks": res["unassessed_networks"],
