@@ -69,6 +69,19 @@ def dormant(case, labels) -> dict:
     return {"accounts": len(ids), "with_any_coaction": linked, "flagged": flagged, "max_posts": max(posts)}
 
 
+def visible_recall(case, labels) -> dict:
+    """Recall over the operation accounts whose coordination the traces can see: active (role
+    ``operator``, not dormant) and not in an expert boost (which retweets like a small fan base)."""
+    import csv
+
+    with open(labels) as fh:
+        ids = [r["account_id"] for r in csv.DictReader(fh)
+               if r["label"] != "organic" and r["role"] == "operator" and "expert-boost" not in r["label"]]
+    flagged = {r["account_id"] for r in case.engine.query("SELECT account_id FROM account_scores WHERE flagged")
+               .to_pylist()}
+    return {"accounts": len(ids), "recall": sum(a in flagged for a in ids) / max(1, len(ids))}
+
+
 def calibration(out: Path, files, seed) -> dict:
     """Every trace at minimum weight 1 on the world's case, so every co-acting pair is a stored
     candidate: per trace and for fusion, the one-sided KS p-value against uniform and the share of
@@ -111,11 +124,13 @@ def one(out: Path, cfg: SimConfig, with_calibration=False):
         ev10 = evaluate(case, labels, min_posts=10)
         ev3 = evaluate(case, labels, min_posts=3)
         dorm = dormant(case, labels)
+        visible = visible_recall(case, labels)
     extra = {"calibration": calibration(out, files, cfg.seed)} if with_calibration else {}
     keep = ("precision", "recall", "organic_fpr", "flagged", "n_operation_accounts", "n_accounts",
             "flagged_groups", "weak_groups", "open_groups", "open_campaigns", "group_precision", "network", "cell", "per_operation")
     return {k: ev[k] for k in keep if k in ev} | {"recall_min10": ev10["recall"], "precision_min10": ev10["precision"],
                                                   "recall_min3": ev3["recall"], "dormant": dorm,
+                                                  "visible": visible,
                                                   "persona_type": ev.get("persona_type"),
                                                   "seconds": round(time.perf_counter() - t0, 1),
                                                   "pipeline_seconds": res["seconds"], **extra}
