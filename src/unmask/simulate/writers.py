@@ -47,9 +47,27 @@ def _post_frame(data):
     return acc, kind, ref_id, ref_acc
 
 
-def write_io_archive(data, out: Path):
+CHUNK = 250_000  # rows built and written at a time: memory bounded by a chunk, not by the posts
+
+
+def _strings(v) -> pa.Array:
+    """A column as Arrow strings without a fixed-width unicode copy (numbers through Arrow's cast)."""
+    v = np.asarray(v)
+    if v.dtype.kind in "iuf":
+        return pa.array(v).cast(pa.string())
+    return pa.array(v if v.dtype == object else v.astype(object), pa.string())
+
+
+def _archive_rows(data, lo, hi):
+    """The 31 archive columns of posts ``lo`` to ``hi``."""
     p, a, ids = data.posts, data.accounts, data.account_ids
-    acc, kind, ref_id, ref_acc = _post_frame(data)
+    part = {k: v[lo:hi] for k, v in p.items()}
+    acc = part["acc"]
+    kind = KIND_NAMES[part["kind"]]
+    has_ref = part["ref"] >= 0
+    ref_idx = np.where(has_ref, part["ref"], 0)
+    ref_id = np.where(has_ref, p["post_id"][ref_idx], "")
+    ref_acc = np.where(has_ref, ids[p["acc"][ref_idx]], "")
     n = len(acc)
     empty = np.full(n, "", dtype=object)
 
@@ -57,12 +75,12 @@ def write_io_archive(data, out: Path):
         return np.where(kind == k, v, "")
 
     cols = {
-        "tweetid": p["post_id"], "userid": ids[acc], "user_display_name": a["name"][acc],
+        "tweetid": part["post_id"], "userid": ids[acc], "user_display_name": a["name"][acc],
         "user_screen_name": a["handle"][acc], "user_reported_location": a["location"][acc],
         "user_profile_description": a["bio"][acc], "user_profile_url": empty,
-        "follower_count": a["followers"][acc].astype(str), "following_count": a["following"][acc].astype(str),
+        "follower_count": a["followers"][acc].astype(np.int64), "following_count": a["following"][acc].astype(np.int64),
         "account_creation_date": _dates(a["created_ms"].astype(np.int64))[acc], "account_language": a["lang"][acc],
-        "tweet_language": p["lang"], "tweet_text": p["text"], "tweet_time": _minutes(p["t"]),
+        "tweet_language": part["lang"], "tweet_text": part["text"], "tweet_time": _minutes(part["t"]),
         "tweet_client_name": a["client"][acc], "in_reply_to_userid": when("reply", ref_acc),
         "in_reply_to_tweetid": when("reply", ref_id), "quoted_tweet_tweetid": when("quote", ref_id),
         "is_retweet": np.where(kind == "retweet", "true", "false"), "retweet_userid": when("retweet", ref_acc),
@@ -70,11 +88,21 @@ def write_io_archive(data, out: Path):
         "longitude": np.full(n, "absent", dtype=object), "quote_count": np.full(n, "0", dtype=object),
         "reply_count": np.full(n, "0", dtype=object), "like_count": np.full(n, "0", dtype=object),
         "retweet_count": np.full(n, "0", dtype=object),
-        "hashtags": np.array([_pylist(h) for h in p["hashtags"]], dtype=object),
-        "urls": np.array([_pylist(u) for u in p["urls"]], dtype=object),
-        "user_mentions": np.array([_pylist(m) for m in p["mentions"]], dtype=object), "poll_choices": empty,
+        "hashtags": np.array([_pylist(h) for h in part["hashtags"]], dtype=object),
+        "urls": np.array([_pylist(u) for u in part["urls"]], dtype=object),
+        "user_mentions": np.array([_pylist(m) for m in part["mentions"]], dtype=object), "poll_choices": empty,
     }
-    _write_csv(pa.table({c: pa.array(cols[c].astype(str), pa.string()) for c in TWEET_COLUMNS}), out / "tweets.csv")
+    return pa.table({c: _strings(cols[c]) for c in TWEET_COLUMNS})
+
+
+def write_io_archive(data, out: Path):
+    a, ids = data.accounts, data.account_ids
+    n = len(data.posts["acc"])
+    opts = pacsv.WriteOptions(quoting_style="all_valid")
+    schema = pa.schema([(c, pa.string()) for c in TWEET_COLUMNS])
+    with pacsv.CSVWriter(str(out / "tweets.csv"), schema, write_options=opts) as writer:
+        for lo in range(0, max(n, 1), CHUNK):
+            writer.write_table(_archive_rows(data, lo, min(n, lo + CHUNK)))
     users = {
         "userid": ids, "user_display_name": a["name"], "user_screen_name": a["handle"],
         "user_reported_location": a["location"], "user_profile_description": a["bio"],
@@ -90,12 +118,13 @@ def write_io_archive(data, out: Path):
 def write_generic_csv(data, out: Path):
     p, a, ids = data.posts, data.accounts, data.account_ids
     acc, kind, ref_id, ref_acc = _post_frame(data)
-    table = pa.table({
-        "post_id": p["post_id"].astype(str), "author": ids[acc].astype(str), "timestamp": (p["t"] // 1000).astype(str),
-        "content": p["text"].astype(str), "kind": kind.astype(str), "ref_post_id": ref_id.astype(str),
-        "links": np.array(["|".join(u) for u in p["urls"]]), "tags": np.array(["|".join(h) for h in p["hashtags"]]),
-        "lang": p["lang"].astype(str), "client": a["client"][acc].astype(str), "location": a["location"][acc].astype(str),
-    })
+    table = pa.table({k: _strings(v) for k, v in {
+        "post_id": p["post_id"], "author": ids[acc], "timestamp": p["t"] // 1000,
+        "content": p["text"], "kind": kind, "ref_post_id": ref_id,
+        "links": np.array(["|".join(u) for u in p["urls"]], dtype=object),
+        "tags": np.array(["|".join(h) for h in p["hashtags"]], dtype=object),
+        "lang": p["lang"], "client": a["client"][acc], "location": a["location"][acc],
+    }.items()})
     _write_csv(table, out / "posts.csv")
     return [out / "posts.csv"]
 
