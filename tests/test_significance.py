@@ -318,3 +318,18 @@ def test_rhythm_pvalues_are_not_below_uniform_on_a_world_drawn_from_the_rhythm_n
         assert len(p) > 2000 and (w >= 2).sum() > 300 and res.stats["rhythm_null"]["unit"] == "week"
         assert kstest(p, "uniform", alternative="greater").pvalue > 0.01, np.sort(p)[:10]
         assert (p <= 0.01).mean() <= 0.01 + 3 * np.sqrt(0.01 * 0.99 / len(p))  # within three standard errors
+
+
+def test_family_dependence_is_not_set_by_the_coordinated_pairs():
+    """A few pairs extreme in two families at once (volunteers who co-link and co-reply) must not
+    make Brown's method treat two independent families as dependent for every other pair; two
+    truly dependent null families still read as dependent (covariance near 4)."""
+    from unmask.network.fusion import null_covariance
+
+    rng = np.random.default_rng(8)
+    x = -2 * np.log(rng.uniform(size=(5000, 2)))
+    x[:60] = 600.0  # sixty coordinated pairs at p ~ 1e-130 in both families
+    assert np.cov(x, rowvar=False)[0, 1] > 100  # the plain estimate: driven by those sixty rows
+    assert abs(null_covariance(x)[0, 1]) < 0.3
+    same = -2 * np.log(rng.uniform(size=5000))
+    assert null_covariance(np.c_[same, same])[0, 1] == pytest.approx(4.0, abs=0.4)

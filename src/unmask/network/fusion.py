@@ -12,8 +12,8 @@ times (six traces at p = 0.01 fused to 7.5e-5). So, over the traces that ran:
 2. **Across families**, which may still share posts (synchronized posting with all), Brown's
    method: ``X = -2 * sum(ln p_f)`` is referred to a scaled chi-square ``c * chi2(k)`` with
    ``E[X] = 2F`` and ``Var[X] = 4F + 2 * sum_{f<g} cov(-2 ln p_f, -2 ln p_g)``; the covariances are
-   estimated from the run's own linked pairs, winsorized so that the coordinated pairs' extreme
-   values do not set them (:func:`null_covariance`), and never taken below 0 (a family pair that
+   estimated from the run's own linked pairs through rank correlation, so that the coordinated
+   pairs' extreme values do not set them (:func:`null_covariance`), and never taken below 0 (a family pair that
    looks negatively dependent is treated as independent). Under perfect dependence this gives back the
    single family's p; under independence it is Fisher's.
 3. Tippett across families (``1 - (1 - min p_f)^F``) lets one very strong family carry the pair.
@@ -141,23 +141,23 @@ def combine_families(p_fam: np.ndarray) -> np.ndarray:
     return np.maximum(np.minimum(1.0, 2 * np.minimum(brown, tippett)), P_FLOOR)
 
 
-X_CAP = -2.0 * np.log(1e-3)  # winsorize -2 ln p here when estimating the families' null covariance
-# variance of min(X, X_CAP) for X = -2 ln U (exponential, mean 2): E[min^2] - E[min]^2
-_CAP_MEAN = 2.0 * (1.0 - np.exp(-X_CAP / 2.0))
-_CAP_VAR = 8.0 * (1.0 - np.exp(-X_CAP / 2.0) * (1.0 + X_CAP / 2.0)) - _CAP_MEAN ** 2
-
-
 def null_covariance(x: np.ndarray) -> np.ndarray:
     """Covariance of ``-2 ln p`` between families under the null, from the run's rows.
 
     The rows hold the coordinated pairs too, and theirs are the extreme values (``-2 ln p`` of 500
-    in two families at once): a plain covariance would be driven by the groups under test, and one
-    group strong in two families (volunteers who co-reply and co-link) would make Brown's method
-    discount every other pair's evidence. So each value is winsorized at ``-2 ln 0.001`` (where a
-    null value lies 0.1% of the time) and the covariance rescaled by ``4 / Var[min(X, cap)]``, which
-    gives back 4 for two perfectly dependent null families."""
-    w = np.minimum(x, X_CAP)
-    return np.cov(w, rowvar=False) * (4.0 / _CAP_VAR)
+    in two families at once): a plain covariance is driven by the groups under test, and one group
+    strong in two families (volunteers who co-reply and co-link) made Brown's method discount every
+    other pair's evidence. So the dependence is read from ranks: ``4 * rho`` with ``rho`` the
+    Spearman correlation of the families' p-values (ties share their rank), which a few extreme
+    rows barely move, gives 0 for independent and 4 for perfectly dependent families, and lies at
+    or above the exact covariance for a Gaussian copula (``4 * 0.48 = 1.93`` against 1.81 at
+    correlation 0.5: conservative)."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(x, axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # a family with one value throughout: no dependence
+        rho = np.corrcoef(ranks, rowvar=False)
+    return 4.0 * np.nan_to_num(rho)
 
 
 def link_rows(fused: pa.Table) -> list:
