@@ -100,9 +100,11 @@ def _finish(w) -> SimData:
     order = np.lexsort((np.arange(len(p["t"])), p["t"]))
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    p = {c: v[order] for c, v in p.items()}
-    ids = ((p["t"] - TWITTER_EPOCH_MS) << 22) | (np.arange(len(order)) & 0x3FFFFF)
-    p["post_id"] = ids.astype(str).astype(object)
+    w.posts.segs = []  # the columns are in p now: let the segments go before reordering
+    for c in list(p):  # one column at a time, so that two copies of all of them never coexist
+        p[c] = p[c][order]
+    # snowflake ids as integers (the writers format them a chunk at a time)
+    p["post_id"] = ((p["t"] - TWITTER_EPOCH_MS) << 22) | (np.arange(len(order)) & 0x3FFFFF)
     has_ref = p["ref"] >= 0
     p["ref"] = np.where(has_ref, rank[np.where(has_ref, p["ref"], 0)], -1)
     return SimData(config=w.cfg, accounts=w.acc.arrays(), account_ids=w.acc_ids, posts=p, clock=w.clock)

@@ -36,13 +36,20 @@ def _write_csv(table: pa.Table, path: Path):
     pacsv.write_csv(table, str(path), write_options=opts)
 
 
+def post_ids(data, rows=None) -> np.ndarray:
+    """Post ids as strings (``rows``: which posts; all by default). The simulator keeps them as
+    integers, formatted only when written."""
+    ids = data.posts["post_id"] if rows is None else data.posts["post_id"][rows]
+    return ids.astype(str).astype(object)
+
+
 def _post_frame(data):
     p, ids = data.posts, data.account_ids
     acc = p["acc"]
     kind = KIND_NAMES[p["kind"]]
     has_ref = p["ref"] >= 0
     ref_idx = np.where(has_ref, p["ref"], 0)
-    ref_id = np.where(has_ref, p["post_id"][ref_idx], "")
+    ref_id = np.where(has_ref, post_ids(data, ref_idx), "")
     ref_acc = np.where(has_ref, ids[p["acc"][ref_idx]], "")
     return acc, kind, ref_id, ref_acc
 
@@ -66,7 +73,7 @@ def _archive_rows(data, lo, hi):
     kind = KIND_NAMES[part["kind"]]
     has_ref = part["ref"] >= 0
     ref_idx = np.where(has_ref, part["ref"], 0)
-    ref_id = np.where(has_ref, p["post_id"][ref_idx], "")
+    ref_id = np.where(has_ref, post_ids(data, ref_idx), "")
     ref_acc = np.where(has_ref, ids[p["acc"][ref_idx]], "")
     n = len(acc)
     empty = np.full(n, "", dtype=object)
@@ -75,7 +82,7 @@ def _archive_rows(data, lo, hi):
         return np.where(kind == k, v, "")
 
     cols = {
-        "tweetid": part["post_id"], "userid": ids[acc], "user_display_name": a["name"][acc],
+        "tweetid": part["post_id"].astype(np.int64), "userid": ids[acc], "user_display_name": a["name"][acc],
         "user_screen_name": a["handle"][acc], "user_reported_location": a["location"][acc],
         "user_profile_description": a["bio"][acc], "user_profile_url": empty,
         "follower_count": a["followers"][acc].astype(np.int64), "following_count": a["following"][acc].astype(np.int64),
@@ -133,13 +140,14 @@ def write_twarc2(data, out: Path, page=100):
     p, a, ids = data.posts, data.accounts, data.account_ids
     acc, kind, ref_id, ref_acc = _post_frame(data)
     iso = _iso(p["t"])
+    pids = post_ids(data)
     created = _iso(a["created_ms"].astype(np.int64))
     reftype = {"retweet": "retweeted", "reply": "replied_to", "quote": "quoted"}
     with open(out / "tweets.jsonl", "w", encoding="utf-8") as fh:
         for start in range(0, len(acc), page):
             tweets, users = [], {}
             for i in range(start, min(start + page, len(acc))):
-                tw = {"id": p["post_id"][i], "author_id": ids[acc[i]], "created_at": iso[i], "text": p["text"][i],
+                tw = {"id": pids[i], "author_id": ids[acc[i]], "created_at": iso[i], "text": p["text"][i],
                       "lang": p["lang"][i], "source": a["client"][acc[i]],
                       "entities": {"hashtags": [{"tag": h} for h in p["hashtags"][i]],
                                    "urls": [{"expanded_url": u} for u in p["urls"][i]],
