@@ -15,7 +15,7 @@ def test_run_writes_case_and_report(sim_run):
     assert sum(r["rows_loaded"] for r in res["ingest"]) > 12000  # tweets plus users
     # the default world has open campaigns too: coordinated groups that hide nothing are listed
     # as open, not counted as candidate operations
-    assert res["analyse"]["candidate_operations"] >= 3 and res["analyse"]["open_networks"] >= 1, res["analyse"]
+    assert res["analyse"]["candidate_operations"] >= 4 and res["analyse"]["open_networks"] >= 1, res["analyse"]
 
 
 # An expert boost (boosters who retweet their experts' every post within a minute, each joining at
