@@ -85,18 +85,15 @@ def add_reaction(w, who, t, kind, ref, text=None):
     ids = w.acc_ids
     langs = w.langs_of(who)
     own = w.texts(langs) if text is None else text
+    authors = accs[ref]
+    handle = np.asarray(handles, dtype=object)[authors]
+    source = texts[ref]
     out = np.empty(len(who), dtype=object)
+    out[:] = [f"RT @{h}: {src}"[:280] if k == RETWEET else (f"@{h} {o}" if k == REPLY else o)
+              for k, h, src, o in zip(np.asarray(kind).tolist(), handle, source, own)]
     mentions = np.empty(len(who), dtype=object)
-    for i in range(len(who)):
-        author = accs[ref[i]]
-        mentions[i] = [ids[author]]
-        if kind[i] == RETWEET:
-            out[i] = f"RT @{handles[author]}: {texts[ref[i]]}"[:280]
-        elif kind[i] == REPLY:
-            out[i] = f"@{handles[author]} {own[i]}"
-        else:
-            out[i] = own[i]
-            mentions[i] = []
+    for i, (k, a) in enumerate(zip(np.asarray(kind).tolist(), ids[authors])):  # lists: numpy would stack them
+        mentions[i] = [a] if k in (RETWEET, REPLY) else []
     w.posts.add(who, t, kind, out, ref=ref, mentions=mentions, lang=langs)
 
 

@@ -19,6 +19,11 @@ def _pylist(items):
     return "[" + ", ".join("'" + str(x).replace("'", "") + "'" for x in items) + "]" if items else "[]"
 
 
+def _pylists(col) -> np.ndarray:
+    """A list column in the archive's bracketed form (most lists are empty: no call for those)."""
+    return np.array(["[]" if not x else _pylist(x) for x in col], dtype=object)
+
+
 def _minutes(ms):
     return np.char.replace(np.asarray(ms, dtype="datetime64[ms]").astype("datetime64[m]").astype(str), "T", " ")
 
@@ -62,7 +67,7 @@ def _strings(v) -> pa.Array:
     v = np.asarray(v)
     if v.dtype.kind in "iuf":
         return pa.array(v).cast(pa.string())
-    return pa.array(v if v.dtype == object else v.astype(object), pa.string())
+    return pa.array(v, pa.string())  # object or fixed-width unicode: Arrow reads both as they are
 
 
 def _archive_rows(data, lo, hi):
@@ -95,9 +100,8 @@ def _archive_rows(data, lo, hi):
         "longitude": np.full(n, "absent", dtype=object), "quote_count": np.full(n, "0", dtype=object),
         "reply_count": np.full(n, "0", dtype=object), "like_count": np.full(n, "0", dtype=object),
         "retweet_count": np.full(n, "0", dtype=object),
-        "hashtags": np.array([_pylist(h) for h in part["hashtags"]], dtype=object),
-        "urls": np.array([_pylist(u) for u in part["urls"]], dtype=object),
-        "user_mentions": np.array([_pylist(m) for m in part["mentions"]], dtype=object), "poll_choices": empty,
+        "hashtags": _pylists(part["hashtags"]), "urls": _pylists(part["urls"]),
+        "user_mentions": _pylists(part["mentions"]), "poll_choices": empty,
     }
     return pa.table({c: _strings(cols[c]) for c in TWEET_COLUMNS})
 
