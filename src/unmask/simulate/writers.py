@@ -16,6 +16,8 @@ FORMATS = ("io-archive", "twarc2", "csv")
 
 
 def _pylist(items):
+    if len(items) == 1:  # the common case (a reaction's one mention): no generator
+        return "['" + str(items[0]).replace("'", "") + "']"
     return "[" + ", ".join("'" + str(x).replace("'", "") + "'" for x in items) + "]" if items else "[]"
 
 
@@ -70,8 +72,8 @@ def _strings(v) -> pa.Array:
     return pa.array(v, pa.string())  # object or fixed-width unicode: Arrow reads both as they are
 
 
-def _archive_rows(data, lo, hi):
-    """The 31 archive columns of posts ``lo`` to ``hi``."""
+def _archive_rows(data, lo, hi, created):
+    """The 31 archive columns of posts ``lo`` to ``hi`` (``created``: every account's creation date)."""
     p, a, ids = data.posts, data.accounts, data.account_ids
     part = {k: v[lo:hi] for k, v in p.items()}
     acc = part["acc"]
@@ -81,7 +83,7 @@ def _archive_rows(data, lo, hi):
     ref_id = np.where(has_ref, post_ids(data, ref_idx), "")
     ref_acc = np.where(has_ref, ids[p["acc"][ref_idx]], "")
     n = len(acc)
-    empty = np.full(n, "", dtype=object)
+    empty = pa.repeat("", n)  # constant columns: repeated in Arrow, not converted value by value
 
     def when(k, v):
         return np.where(kind == k, v, "")
@@ -91,19 +93,18 @@ def _archive_rows(data, lo, hi):
         "user_screen_name": a["handle"][acc], "user_reported_location": a["location"][acc],
         "user_profile_description": a["bio"][acc], "user_profile_url": empty,
         "follower_count": a["followers"][acc].astype(np.int64), "following_count": a["following"][acc].astype(np.int64),
-        "account_creation_date": _dates(a["created_ms"].astype(np.int64))[acc], "account_language": a["lang"][acc],
+        "account_creation_date": created[acc], "account_language": a["lang"][acc],
         "tweet_language": part["lang"], "tweet_text": part["text"], "tweet_time": _minutes(part["t"]),
         "tweet_client_name": a["client"][acc], "in_reply_to_userid": when("reply", ref_acc),
         "in_reply_to_tweetid": when("reply", ref_id), "quoted_tweet_tweetid": when("quote", ref_id),
         "is_retweet": np.where(kind == "retweet", "true", "false"), "retweet_userid": when("retweet", ref_acc),
-        "retweet_tweetid": when("retweet", ref_id), "latitude": np.full(n, "absent", dtype=object),
-        "longitude": np.full(n, "absent", dtype=object), "quote_count": np.full(n, "0", dtype=object),
-        "reply_count": np.full(n, "0", dtype=object), "like_count": np.full(n, "0", dtype=object),
-        "retweet_count": np.full(n, "0", dtype=object),
+        "retweet_tweetid": when("retweet", ref_id), "latitude": pa.repeat("absent", n),
+        "longitude": pa.repeat("absent", n), "quote_count": pa.repeat("0", n), "reply_count": pa.repeat("0", n),
+        "like_count": pa.repeat("0", n), "retweet_count": pa.repeat("0", n),
         "hashtags": _pylists(part["hashtags"]), "urls": _pylists(part["urls"]),
         "user_mentions": _pylists(part["mentions"]), "poll_choices": empty,
     }
-    return pa.table({c: _strings(cols[c]) for c in TWEET_COLUMNS})
+    return pa.table({c: cols[c] if isinstance(cols[c], pa.Array) else _strings(cols[c]) for c in TWEET_COLUMNS})
 
 
 def write_io_archive(data, out: Path):
@@ -111,9 +112,10 @@ def write_io_archive(data, out: Path):
     n = len(data.posts["acc"])
     opts = pacsv.WriteOptions(quoting_style="all_valid")
     schema = pa.schema([(c, pa.string()) for c in TWEET_COLUMNS])
+    created = _dates(a["created_ms"].astype(np.int64))  # once, not once a chunk
     with pacsv.CSVWriter(str(out / "tweets.csv"), schema, write_options=opts) as writer:
         for lo in range(0, max(n, 1), CHUNK):
-            writer.write_table(_archive_rows(data, lo, min(n, lo + CHUNK)))
+            writer.write_table(_archive_rows(data, lo, min(n, lo + CHUNK), created))
     users = {
         "userid": ids, "user_display_name": a["name"], "user_screen_name": a["handle"],
         "user_reported_location": a["location"], "user_profile_description": a["bio"],
