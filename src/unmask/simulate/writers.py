@@ -50,12 +50,14 @@ def post_ids(data, rows=None) -> np.ndarray:
     return ids.astype(str).astype(object)
 
 
-def _post_frame(data):
+def _post_frame(data, lo=0, hi=None):
+    """Posts ``lo`` to ``hi`` (all by default): author, kind, referenced post id and its author."""
     p, ids = data.posts, data.account_ids
-    acc = p["acc"]
-    kind = KIND_NAMES[p["kind"]]
-    has_ref = p["ref"] >= 0
-    ref_idx = np.where(has_ref, p["ref"], 0)
+    acc = p["acc"][lo:hi]
+    kind = KIND_NAMES[p["kind"][lo:hi]]
+    ref = p["ref"][lo:hi]
+    has_ref = ref >= 0
+    ref_idx = np.where(has_ref, ref, 0)
     ref_id = np.where(has_ref, post_ids(data, ref_idx), "")
     ref_acc = np.where(has_ref, ids[p["acc"][ref_idx]], "")
     return acc, kind, ref_id, ref_acc
@@ -76,12 +78,7 @@ def _archive_rows(data, lo, hi, created):
     """The 31 archive columns of posts ``lo`` to ``hi`` (``created``: every account's creation date)."""
     p, a, ids = data.posts, data.accounts, data.account_ids
     part = {k: v[lo:hi] for k, v in p.items()}
-    acc = part["acc"]
-    kind = KIND_NAMES[part["kind"]]
-    has_ref = part["ref"] >= 0
-    ref_idx = np.where(has_ref, part["ref"], 0)
-    ref_id = np.where(has_ref, post_ids(data, ref_idx), "")
-    ref_acc = np.where(has_ref, ids[p["acc"][ref_idx]], "")
+    acc, kind, ref_id, ref_acc = _post_frame(data, lo, hi)
     n = len(acc)
     empty = pa.repeat("", n)  # constant columns: repeated in Arrow, not converted value by value
 
