@@ -18,6 +18,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench_nulls import timed  # the same whole-process timing (GNU time's peak RSS) as the nulls' bench
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -28,15 +30,10 @@ def worktree(commit: str, where: Path) -> Path:
     return where / "src"
 
 
-def timed(src: Path, posts: int, out: Path) -> tuple[float, float]:
-    env = dict(os.environ, PYTHONPATH=str(src))
-    proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", sys.executable, "-m", "unmask", "simulate",
-                           "--posts", str(posts), "--seed", "1", "--out", str(out)],
-                          env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(proc.stderr[-2000:])
-    wall, rss = proc.stderr.strip().splitlines()[-1].split()
-    return float(wall), int(rss) / 1024 / 1024
+def simulate(src: Path, posts: int, out: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (GB) of ``unmask simulate`` run from the source tree ``src``."""
+    return timed([sys.executable, "-m", "unmask", "simulate", "--posts", posts, "--seed", 1, "--out", out],
+                 env=dict(os.environ, PYTHONPATH=str(src)))
 
 
 def main():
@@ -52,7 +49,7 @@ def main():
     runs = {k: [] for k in sides}
     for _ in range(args.repeat):
         for name, src in sides.items():
-            runs[name].append(timed(src, args.posts, out / name))
+            runs[name].append(simulate(src, args.posts, out / name))
     files = ["tweets.csv", "users.csv", "labels.csv"]
     same = all(filecmp.cmp(out / "baseline" / f, out / "now" / f, shallow=False) for f in files)
     res = {}

@@ -132,11 +132,13 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5, group
     group, split flagged networks into cells, and score networks and accounts.
 
     ``clusters`` gets one row per linked account: ``cluster`` (= ``network``, the community of the
-    fused significant graph), ``cell`` (the content group inside a flagged network), the network's
-    ``group_p``/``group_q`` and ``status`` (``flagged``, ``weak``: large enough but not beyond the
-    run's false links, or ``small``); ``is_candidate`` is true for flagged networks only. A network
-    is flagged when its group test passes (BH across groups) and it beats the best group of
-    ``group_worlds`` null worlds (:mod:`unmask.network.groupnull`: its selection p-value).
+    fused significant graph), ``cell`` (the content group inside a coordinated network), the
+    network's ``group_p``/``group_q`` and ``status`` (``coordinated``, ``weak``: large enough but not
+    beyond the run's false links, or ``small``). A network is coordinated when its group test passes
+    (BH across groups) and it beats the best group of ``group_worlds`` null worlds
+    (:mod:`unmask.network.groupnull`: its selection p-value). :func:`run_checks` then assesses
+    covertness and turns ``coordinated`` into ``flagged`` or ``open``; ``is_candidate`` is true for
+    coordinated members until then, and for flagged members after.
     """
     info = case.get_meta("detect")
     m_pairs = sum(s["candidate_pairs"] for s in info["stats"].values())
@@ -323,16 +325,16 @@ def run_checks(case: Case) -> None:
     """Persona and state-media checks, then persona types across networks (they read the personas)."""
     from unmask import checks
 
-    checks.run_all(case)
-    if case.has_table("clusters"):
-        _covertness(case)
-    scores.add_check_scores(case)
     from unmask.network import persona_types
 
-    if case.has_table("clusters"):
-        info = case.get_meta("analyse") or {}
-        info["persona_types"] = persona_types.persona_types(case, seed=info.get("seed", 0))
-        case.set_meta("analyse", info)
+    checks.run_all(case)
+    if not case.has_table("clusters"):  # not analysed yet: nothing to assess, rank or type
+        return
+    _covertness(case)
+    scores.add_check_scores(case)
+    info = case.get_meta("analyse") or {}
+    info["persona_types"] = persona_types.persona_types(case, seed=info.get("seed", 0))
+    case.set_meta("analyse", info)
 
 
 def _covertness(case: Case) -> None:

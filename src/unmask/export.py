@@ -20,9 +20,8 @@ def accounts_table(case) -> pa.Table:
 
     ``cluster`` is the account's community in the fused significant graph, whatever its size or
     status; ``network`` is the same number, ``cell`` the content group inside a flagged network
-    (empty elsewhere), ``persona_type`` the type of that cell across networks, ``group_status``
-    ``flagged``/``weak``/``small``, ``group_p`` the network's group-level p-value and ``selection_p``
-    its p-value against the null worlds. The two axes: ``coordination_p`` (the network's group
+    (empty elsewhere), ``persona_type`` the type of that cell across networks, ``group_p`` the
+    network's group-level p-value and ``selection_p`` its p-value against the null worlds. The two axes: ``coordination_p`` (the network's group
     p-value: do they act together beyond chance) and ``covertness`` (of the account's cell, or of
     its network for small cells: do they hide who they are), with ``covertness_verdict``
     (``covert``/``open``/``unassessed``) and ``covertness_factors``, the factors this account itself

@@ -95,3 +95,6 @@ ACCOUNT_COLUMNS = (
     "created_at", "followers", "following", "account_language", "is_hashed",
 )
 KINDS = ("original", "retweet", "reply", "quote")
+# clusters.status of members of a network that passed the group tests: "coordinated" after analyse,
+# then "flagged" (covert) or "open" after the checks' covertness assessment
+COORDINATED = "status IN ('coordinated', 'flagged', 'open')"

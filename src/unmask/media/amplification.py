@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 import pyarrow as pa
 
 from unmask.media.statemedia import SHORTENERS, load, registered_domain
+from unmask.schema import COORDINATED
 
 
 def link_table(case):
@@ -90,8 +91,8 @@ def proxies(case, domains) -> pa.Table:
     eng.register("_state_domains", pa.table({"domain": pa.array(sorted(domains), pa.string())}))
     eng.register("_shorteners", pa.table({"domain": pa.array(sorted(SHORTENERS), pa.string())}))
     try:
-        rows = eng.query("""
-        WITH cl AS (SELECT account_id, cluster FROM clusters WHERE status IN ('coordinated', 'flagged', 'open')),
+        rows = eng.query(f"""
+        WITH cl AS (SELECT account_id, cluster FROM clusters WHERE {COORDINATED}),
         l AS (SELECT a.account_id, a.domain, a.headline, c.cluster,
                      a.domain IN (SELECT domain FROM _state_domains) AS st,
                      a.domain IN (SELECT domain FROM _shorteners) OR coalesce(a.domain, '') = '' AS skip

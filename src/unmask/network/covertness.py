@@ -52,6 +52,9 @@ from collections import Counter, defaultdict
 import numpy as np
 import pyarrow as pa
 
+from unmask.persona.checks import HANDLE_DIGITS
+from unmask.schema import COORDINATED
+
 THRESHOLD = 0.5
 MIN_PROFILE_FACTORS = 3  # account-profile factors that must be readable before a group is called open
 MIN_FIELDS = 0.5  # share of members that must have a factor's fields for it to be read
@@ -83,13 +86,12 @@ def _members(case) -> list:
     return case.engine.query(f"""
         SELECT c.account_id, c.network, c.cell, c.group_p, a.created_at, a.handle, a.description,
                a.reported_location, p.main_client, p.claimed_utc_offset, p.claimed_place, p.claimed_zone,
-               p.behaviour_utc_offset, p.behaviour_tz_confidence,
-               coalesce(f.persona_flag, false) AS persona_flag, f.persona_flags,
+               f.persona_flags,
                coalesce(s.links, 0) AS links, coalesce(s.state_media_links, 0) AS state_media_links,
                {'coalesce(e.echoes, 0)' if has_echo else '0'} AS echoes
         FROM clusters c LEFT JOIN accounts a USING (account_id) LEFT JOIN personas p USING (account_id)
         LEFT JOIN persona_flags f USING (account_id) LEFT JOIN state_media_shares s USING (account_id) {echo}
-        WHERE c.status IN ('coordinated', 'flagged', 'open') ORDER BY c.account_id""").to_pylist()
+        WHERE c.{COORDINATED} ORDER BY c.account_id""").to_pylist()
 
 
 def _check_accounts(case, check: str) -> set:
@@ -103,7 +105,7 @@ def _own_posts(case) -> dict:
     an operator's schedule sets the coordinated posts' times; a member's own posts show its clock."""
     eng = case.engine
     rows = eng.query(f"""
-        WITH m AS (SELECT account_id, network FROM clusters WHERE status IN ('coordinated', 'flagged', 'open')),
+        WITH m AS (SELECT account_id, network FROM clusters WHERE {COORDINATED}),
         p AS (SELECT p.post_id, p.account_id, m.network, {eng.epoch_ms('p.created_at')} AS t, p.ref_post_id,
                      p.text_hash, p.hashtags, p.urls FROM posts p JOIN m USING (account_id)),
         o AS (SELECT post_id, account_id, network, 'r:' || ref_post_id AS obj FROM p WHERE ref_post_id IS NOT NULL
@@ -309,8 +311,8 @@ def assess(case) -> dict:
     for check in ("shared_uncommon_client", "handle_name_digits", "identical_bio"):
         marks[check] = _check_accounts(case, check)
     marks["state_media"] = {r["account_id"] for r in members if r["state_media_links"] or r["echoes"]}
-    base_digits = case.engine.scalar(
-        f"SELECT avg(CASE WHEN regexp_matches(coalesce(handle, ''), '^[A-Za-z_]+[0-9]{{6,}}$') THEN 1.0 ELSE 0.0 END) "
+    base_digits = case.engine.scalar(  # the handle_name_digits check's own pattern, over all accounts
+        f"SELECT avg(CASE WHEN regexp_matches(coalesce(handle, ''), '{HANDLE_DIGITS.pattern}') THEN 1.0 ELSE 0.0 END) "
         "FROM accounts") or 0.0
     client_base = {r["main_client"]: r["share"] for r in case.engine.query(
         "SELECT main_client, count(*) / (SELECT count(*) FROM accounts) AS share FROM personas "
@@ -369,10 +371,10 @@ def _set_status(case) -> None:
                CASE WHEN k.account_id IS NULL THEN c.status WHEN k.flagged THEN 'flagged' ELSE 'open' END AS status,
                c.persona_type
         FROM clusters c LEFT JOIN account_covertness k USING (account_id) ORDER BY c.account_id""")
-    eng.execute("""
+    eng.execute(f"""
         CREATE OR REPLACE TABLE groups AS
         SELECT g.cluster, g.size, g.links, g.strength, g.expected_false_links, g.group_p, g.group_q, g.selection_p,
-               CASE WHEN g.status NOT IN ('coordinated', 'flagged', 'open') THEN g.status
+               CASE WHEN NOT g.{COORDINATED} THEN g.status
                     WHEN EXISTS (SELECT 1 FROM account_covertness k WHERE k.network = g.cluster AND k.flagged)
                     THEN 'flagged' ELSE 'open' END AS status,
                g.group_p AS coordination_p, v.covertness, v.verdict AS covertness_verdict,

@@ -7,6 +7,8 @@ from collections import Counter
 
 import pyarrow as pa
 
+from unmask.schema import COORDINATED
+
 
 def _entropy(counter: Counter) -> float:
     n = sum(counter.values())
@@ -127,11 +129,11 @@ def add_check_scores(case) -> None:
     """Fold persona and state-media results into the ranked operations and their rationale."""
     if not case.has_table("operations") or "size" not in case.table("operations").column_names:
         return
-    extra = {r["cluster"]: r for r in case.engine.query("""
+    extra = {r["cluster"]: r for r in case.engine.query(f"""
         SELECT c.cluster, avg(CASE WHEN f.persona_flag THEN 1.0 ELSE 0.0 END) AS persona_share,
                sum(coalesce(s.state_media_links, 0)) * 1.0 / nullif(sum(coalesce(s.links, 0)), 0) AS state_media_share
         FROM clusters c LEFT JOIN persona_flags f USING (account_id) LEFT JOIN state_media_shares s USING (account_id)
-        WHERE c.status IN ('flagged', 'open', 'coordinated') GROUP BY c.cluster""").to_pylist()}
+        WHERE c.{COORDINATED} GROUP BY c.cluster""").to_pylist()}
     ops = case.table("operations").to_pylist()
     for op in ops:
         e = extra.get(op["cluster"], {})

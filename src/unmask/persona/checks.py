@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from unmask.persona import location, timezone as tzinfer
+from unmask.schema import COORDINATED
 
 PROFESSIONS = re.compile(
     r"\b(journalist|reporter|editor|correspondent|analyst|expert|activist|commentator|"
@@ -129,7 +130,7 @@ def cluster_profiles(case) -> pa.Table:
         case.write_table("cluster_personas", schema.empty_table())
         return schema.empty_table()
     rows = eng.query(f"""SELECT c.cluster, {eng.epoch_ms('p.created_at')} AS t FROM posts p
-                         JOIN clusters c USING (account_id) WHERE c.status IN ('coordinated', 'flagged', 'open') ORDER BY c.cluster, t""")
+                         JOIN clusters c USING (account_id) WHERE c.{COORDINATED} ORDER BY c.cluster, t""")
     clusters = rows.column("cluster").to_pylist()
     ids = sorted(set(clusters))
     out = []
@@ -159,8 +160,8 @@ def run(case) -> pa.Table:
     cluster_profiles(case)
     cluster, created = {}, {}
     if case.has_table("clusters"):
-        for r in case.engine.query("""SELECT c.account_id, c.cluster, a.created_at FROM clusters c
-                                      LEFT JOIN accounts a USING (account_id) WHERE c.status IN ('coordinated', 'flagged', 'open')""").to_pylist():
+        for r in case.engine.query(f"""SELECT c.account_id, c.cluster, a.created_at FROM clusters c
+                                      LEFT JOIN accounts a USING (account_id) WHERE c.{COORDINATED}""").to_pylist():
             cluster[r["account_id"]], created[r["account_id"]] = r["cluster"], r["created_at"]
     out = account_rows + _group_checks(case, cluster, created, case.count("accounts"))
     table = pa.Table.from_pylist(out, schema=_SCHEMA) if out else _SCHEMA.empty_table()
@@ -241,7 +242,7 @@ def _group_checks(case, cluster, created_at, n_accounts):
         "SELECT client, count(DISTINCT account_id) AS n FROM client_use WHERE client IS NOT NULL GROUP BY client"
     ).to_pylist()}
     main_client = {r["account_id"]: r["main_client"] for r in case.engine.query(
-        "SELECT p.account_id, p.main_client FROM personas p JOIN clusters c USING (account_id) WHERE c.status IN ('coordinated', 'flagged', 'open')"
+        f"SELECT p.account_id, p.main_client FROM personas p JOIN clusters c USING (account_id) WHERE c.{COORDINATED}"
     ).to_pylist()} if cluster else {}
     n_acc = max(1, n_accounts)
     members = defaultdict(list)

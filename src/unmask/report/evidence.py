@@ -27,10 +27,9 @@ def collect(case, max_operations: int = 50) -> dict:
                                        SELECT account_id FROM clusters c WHERE c.cluster = g.cluster
                                        ORDER BY account_id LIMIT 12)) AS sample
                                    FROM groups g WHERE status = 'weak' ORDER BY group_p, cluster LIMIT 100""")
-    if not case.has_table("operations") or "size" not in [
-            r["column_name"] for r in q("DESCRIBE SELECT * FROM operations")]:
+    cols = [r["column_name"] for r in q("DESCRIBE SELECT * FROM operations")] if case.has_table("operations") else []
+    if "size" not in cols:
         return data
-    cols = [r["column_name"] for r in q("DESCRIBE SELECT * FROM operations")]
     verdict = "coalesce(verdict, 'flagged')" if "verdict" in cols else "'flagged'"
     for key, which in (("operations", "<> 'open'"), ("open_groups", "= 'open'")):
         for op in q(f"SELECT * FROM operations WHERE {verdict} {which} ORDER BY rank LIMIT ?", max_operations):

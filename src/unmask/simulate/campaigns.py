@@ -59,10 +59,9 @@ def make_campaigns(w, rng):
                 cols, _ = covert_persona(w, n, w.clock.zone_index(zone), k)
                 claimed = cols.pop("claimed_role")
             else:
-                cols, claimed = honest_persona(w, n, home, _bio_maker(w, style, k, lambda i: "en")), \
-                    [_claimed(style)] * n
+                cols, claimed = honest_persona(w, n, home, _bio_maker(w, style, k)), [_claimed(style)] * n
             accs = w.acc.add(n, label="organic", role="open_campaign", claimed_role=claimed, group=name, **cols)
-            w.campaigns.append(dict(name=name, style=style, k=k, accs=accs, active=accs, home=home))
+            w.campaigns.append(dict(name=name, style=style, k=k, accs=accs, home=home))
     finally:
         w.rng = keep
 
@@ -71,7 +70,7 @@ def _claimed(style):
     return {"fan_army": "fan", "tweetstorm": "activist", "volunteers": "volunteer"}[style]
 
 
-def _bio_maker(w, style, k, lang_of):
+def _bio_maker(w, style, k):
     """Bios in the members' own words: the shared cause or idol, then something personal."""
     r = w.rng
     idol, cause = IDOLS[k % len(IDOLS)], CAUSES[k % len(CAUSES)]
@@ -79,7 +78,7 @@ def _bio_maker(w, style, k, lang_of):
             "volunteers": f"Volunteer for {cause} for Mayor 2018"}[style]
 
     def bio(i):
-        pool = w.sentences[lang_of(i)]
+        pool = w.sentences["en"]
         own = " ".join(pool[int(r.integers(len(pool)))].split()[:5])
         return f"{head} | {own}" if r.random() < 0.5 else f"{own} | {head.lower()}"
     return bio
