@@ -340,11 +340,13 @@ def run_checks(case: Case) -> None:
 def _covertness(case: Case) -> None:
     """Split the coordinated networks into flagged (covert) and open ones, and refresh what reads the
     flag: the operations (with their verdicts) and the account scores."""
-    from unmask.network import covertness
+    from unmask.network import covertness, registration
 
     info = case.get_meta("analyse") or {}
+    case.engine.execute("DELETE FROM clusters WHERE status = 'registered'")  # an earlier run's: not members
     res = covertness.assess(case)
     alpha = info.get("alpha", 0.05)
+    registered = registration.attach(case, alpha)
     added = ["coordination_p", "covertness", "covertness_verdict", "covertness_summary", "verdict"]
     again = [c for c in added if c in case.table("operations").column_names]  # checks run a second time
     case.engine.execute(f"""
@@ -357,7 +359,7 @@ def _covertness(case: Case) -> None:
     case.write_table("account_scores", scores.account_scores(case, alpha))
     info.update({"coordinated_networks": res["networks"], "candidate_operations": res["flagged_networks"],
                  "open_networks": res["open_networks"], "unassessed_networks": res["unassessed_networks"],
-                 "covertness_threshold": res.get("threshold")})
+                 "covertness_threshold": res.get("threshold"), "registered_accounts": registered})
     case.set_meta("analyse", info)
 
 

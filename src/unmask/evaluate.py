@@ -102,6 +102,12 @@ def agreement(truth, pred) -> dict:
     return {"homogeneity": float(hom), "completeness": float(com), "nmi": float(nmi), "accounts": n}
 
 
+def _having(truth, pred) -> tuple:
+    """The pairs whose prediction is not None."""
+    keep = [i for i, p in enumerate(pred) if p is not None]
+    return [truth[i] for i in keep], [pred[i] for i in keep]
+
+
 def group_precision(rows, labels) -> list:
     """Per flagged network: its size, its majority label and the share of non-organic accounts."""
     by = {}
@@ -160,8 +166,9 @@ def evaluate(case, labels_path, min_posts: int = 0) -> dict:
     groups = group_precision(rows, labels)
     return {
         "network": agreement(truth_f, [r["cluster"] for r in flagged_rows]),
-        "cell": agreement(truth_f, [r["cell"] for r in flagged_rows]),
-        "persona_type": agreement(truth_f, [r["persona_type"] for r in flagged_rows]),
+        # cells and types over the accounts that have them (an account registered with a network has neither)
+        "cell": agreement(*_having(truth_f, [r["cell"] for r in flagged_rows])),
+        "persona_type": agreement(*_having(truth_f, [r["persona_type"] for r in flagged_rows])),
         "flagged_groups": len(groups), "group_precision": groups,
         "weak_groups": len({r["cluster"] for r in rows if r["status"] == "weak"}),
         "open_groups": len({r["cluster"] for r in rows if r["status"] == "open"}),

@@ -103,7 +103,11 @@ def _rationale(r) -> str:
 
 
 def account_scores(case, alpha: float) -> pa.Table:
-    """Every account: its best fused link, its significant degree and strength, and a rationale."""
+    """Every account: its best fused link, its significant degree and strength, and a rationale (for
+    an account registered with a network, :mod:`unmask.network.registration`, that evidence)."""
+    kin = ("LEFT JOIN registration_kin k USING (account_id)" if case.has_table("registration_kin") else
+           "LEFT JOIN (SELECT NULL::VARCHAR AS account_id, NULL::BIGINT AS network, NULL::VARCHAR AS evidence) k "
+           "USING (account_id)")
     return case.engine.query(f"""
         WITH ends AS (SELECT account_a AS account_id, account_b AS other, strength, q_fused, traces FROM fused_edges
                       UNION ALL SELECT account_b, account_a, strength, q_fused, traces FROM fused_edges),
@@ -116,12 +120,14 @@ def account_scores(case, alpha: float) -> pa.Table:
         g2 AS (SELECT * EXCLUDE (best), best.o AS strongest_with, best.t AS strongest_traces FROM g)
         SELECT a.account_id, a.handle, coalesce(g.best_strength, 0) AS score,
                coalesce(g.significant_links, 0) AS significant_links, coalesce(g.total_strength, 0) AS total_strength,
-               c.cluster, coalesce(c.is_candidate, false) AS flagged,
-               CASE WHEN g.account_id IS NULL THEN 'no link with any account beyond the minimum weights'
+               coalesce(c.cluster, k.network) AS cluster, coalesce(c.is_candidate, false) AS flagged,
+               CASE WHEN k.account_id IS NOT NULL THEN concat('registered with network ', CAST(k.network AS VARCHAR),
+                                                              ': ', k.evidence)
+                    WHEN g.account_id IS NULL THEN 'no link with any account beyond the minimum weights'
                     ELSE concat('in cluster ', coalesce(CAST(c.cluster AS VARCHAR), '-'), '; ',
                                 CAST(coalesce(g.significant_links, 0) AS VARCHAR), ' significant links; strongest with ',
                                 g.strongest_with, ' (', g.strongest_traces, ')') END AS rationale
-        FROM accounts a LEFT JOIN g2 g USING (account_id) LEFT JOIN clusters c USING (account_id)
+        FROM accounts a LEFT JOIN g2 g USING (account_id) LEFT JOIN clusters c USING (account_id) {kin}
         ORDER BY score DESC, a.account_id""")
 
 

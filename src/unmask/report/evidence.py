@@ -124,7 +124,10 @@ def _operation(case, q, op) -> dict:
                               JOIN accounts a USING (account_id)) AS sample
                       FROM cells x WHERE x.network = ? ORDER BY x.size DESC, x.cell""", cid)
     content = _content(case, q, cid)
-    return {"op": op, "axes": _axes(case, q, cid), "members": members, "cells": cells, "content": content, "graph": graph, "hours": hours, "zone": zone, "rhythm": rhythm,
+    registered = q("""SELECT k.account_id, a.handle, a.created_at, k.matched_on, k.p, k.evidence
+                      FROM registration_kin k JOIN accounts a USING (account_id) WHERE k.network = ?
+                      ORDER BY k.p, k.account_id LIMIT 200""", cid) if case.has_table("registration_kin") else []
+    return {"op": op, "registered": registered, "axes": _axes(case, q, cid), "members": members, "cells": cells, "content": content, "graph": graph, "hours": hours, "zone": zone, "rhythm": rhythm,
             "local_hours": local_hours,
             "days": days, "samples": samples, "proxies": proxies,
             "objects": objects, "domains": domains, "checks": checks}
