@@ -25,6 +25,9 @@ WORLDS = {
     "default": {},
     # open campaigns twice as many, and larger: organic communities coordinating in the open
     "open_heavy": {"open_campaigns": 6, "open_campaign_size": 60},
+    # built to break the registration test: newsrooms whose staff accounts were signed up in one
+    # afternoon with one uncommon app and retweet their outlet, as an operation's boosters do
+    "newsrooms": {"open_campaigns": 4, "open_campaign_styles": ["newsroom", "fan_army"]},
     # built to break the covertness assessment: operations with honest personas (their own zones,
     # human rhythm, spread creation, common apps) and open campaigns dressed as operations
     "swapped_personas": {"operation_personas": "honest", "open_campaign_personas": "covert"},

@@ -36,11 +36,18 @@ def test_gexf_and_graphml_carry_attributes(case, tmp_path):
 def test_parquet_tables_and_account_columns(case, tmp_path):
     files = export(case, "parquet", tmp_path / "pq")
     assert {f.stem for f in files} == {"posts", "accounts", "edges", "clusters", "cluster_members", "groups", "cells",
-                                       "covertness"}
+                                       "covertness", "registration_kin"}
     acc = pq.read_table(tmp_path / "pq" / "accounts.parquet")
     assert {"behaviour_utc_offset", "behaviour_tz_confidence", "claimed_utc_offset", "persona_flags",
             "state_media_share", "score", "cluster", "network", "cell", "group_status"} <= set(acc.column_names)
-    flagged = acc.filter(acc.column("flagged"))
+    # registered accounts (no coordinated action; created with a flagged network's members, with its
+    # marks) are flagged with their evidence, and have no cell
+    registered = acc.filter(pc.equal(acc.column("group_status"), "registered"))
+    assert registered.num_rows > 0 and all(registered.column("flagged").to_pylist())
+    assert registered.column("cell").null_count == registered.num_rows
+    assert all(p <= 0.05 for p in registered.column("registration_p").to_pylist())
+    assert all(e for e in registered.column("registration_evidence").to_pylist())
+    flagged = acc.filter(pc.and_(acc.column("flagged"), pc.not_equal(acc.column("group_status"), "registered")))
     assert flagged.num_rows > 0 and flagged.column("cell").null_count == 0
     assert set(flagged.column("group_status").to_pylist()) == {"flagged"}
     # the two axes, per account and per group: coordination p and covertness with its factors
@@ -55,7 +62,7 @@ def test_parquet_tables_and_account_columns(case, tmp_path):
     assert pq.read_table(tmp_path / "pq" / "posts.parquet").num_rows == case.count("posts")
     csvs = export(case, "csv", tmp_path / "csv")
     assert (tmp_path / "csv" / "edges.csv").read_text().count("\n") == case.count("edges") + 1
-    assert len(csvs) == 8
+    assert len(csvs) == 9
 
 
 def test_io_archive_export_round_trips(case, tmp_path):

@@ -105,6 +105,7 @@ def test_demo_report_views(tmp_path):
         page.wait_for_selector("#graph-1 canvas, details.op .graph canvas", timeout=10_000)
         # one block per candidate operation, and one per coordinated group listed as open
         flagged, open_ = res["analyse"]["candidate_operations"], res["analyse"]["open_networks"]
+        flagged += res["analyse"]["registration_groups"]  # candidates found by how they were registered
         assert page.locator("details.op").count() == flagged + open_
         assert page.locator("#open-groups").count() == (1 if open_ else 0)
         assert page.locator("table.axes").count() == flagged + open_  # both axes, side by side, in each

@@ -344,9 +344,9 @@ def _covertness(case: Case) -> None:
 
     info = case.get_meta("analyse") or {}
     case.engine.execute("DELETE FROM clusters WHERE status = 'registered'")  # an earlier run's: not members
+    case.engine.execute("DELETE FROM groups WHERE status = 'registered'")
     res = covertness.assess(case)
     alpha = info.get("alpha", 0.05)
-    registered = registration.attach(case, alpha)
     added = ["coordination_p", "covertness", "covertness_verdict", "covertness_summary", "verdict"]
     again = [c for c in added if c in case.table("operations").column_names]  # checks run a second time
     case.engine.execute(f"""
@@ -355,11 +355,16 @@ def _covertness(case: Case) -> None:
                g.covertness_verdict, g.covertness_summary, g.status AS verdict,
                -- candidate operations ranked first (1, 2, ...), then the open groups, each by score
                row_number() OVER (ORDER BY coalesce(g.status, 'flagged') = 'open', o.score DESC, o.cluster) AS rank
-        FROM operations o LEFT JOIN groups g USING (cluster) ORDER BY rank""")
+        FROM operations o LEFT JOIN groups g USING (cluster) WHERE g.status IS DISTINCT FROM 'registered'
+        ORDER BY rank""")
+    registered = registration.attach(case, alpha)
     case.write_table("account_scores", scores.account_scores(case, alpha))
     info.update({"coordinated_networks": res["networks"], "candidate_operations": res["flagged_networks"],
                  "open_networks": res["open_networks"], "unassessed_networks": res["unassessed_networks"],
-                 "covertness_threshold": res.get("threshold"), "registered_accounts": registered})
+                 "covertness_threshold": res.get("threshold"), "registered_accounts": registered["kin"],
+                 "registration_groups": registered["groups"],
+                 "registration_group_accounts": registered["group_accounts"],
+                 "registration_groups_not_flagged": registered["groups_not_flagged"]})
     case.set_meta("analyse", info)
 
 

@@ -26,16 +26,20 @@ def accounts_table(case) -> pa.Table:
     its network for small cells: do they hide who they are), with ``covertness_verdict``
     (``covert``/``open``/``unassessed``) and ``covertness_factors``, the factors this account itself
     shows. ``group_status`` is ``flagged`` (coordinated and covert or unassessable), ``open``
-    (coordinated, no sign of concealment), ``weak`` or ``small``; ``flagged`` is true for flagged
-    members only."""
+    (coordinated, no sign of concealment), ``registered`` (no coordinated action seen, but created in
+    a flagged network's registration batches with its marks, or one of a registration group:
+    ``registration_p`` and ``registration_evidence`` say why), ``weak`` or ``small``; ``flagged``
+    is true for flagged and registered accounts only."""
     has_cov = case.has_table("account_covertness")
+    reg = ("r.p AS registration_p, r.evidence AS registration_evidence" if case.has_table("registration_kin")
+           else "NULL::DOUBLE AS registration_p, NULL::VARCHAR AS registration_evidence")
     cov = ("k.coordination_p, k.covertness, k.verdict AS covertness_verdict, k.account_factors AS covertness_factors"
            if has_cov else "c.group_p AS coordination_p, NULL::DOUBLE AS covertness, NULL::VARCHAR AS covertness_verdict, "
                            "NULL::VARCHAR AS covertness_factors")
     return case.engine.query(f"""
         SELECT a.*, s.score, s.significant_links, s.cluster, c.network, c.cell, c.persona_type,
                c.status AS group_status, c.group_p, g.selection_p, {cov},
-               coalesce(s.flagged, false) AS flagged, s.rationale,
+               coalesce(s.flagged, false) AS flagged, s.rationale, {reg},
                p.behaviour_utc_offset, p.behaviour_tz_confidence, p.claimed_utc_offset, p.behaviour_zone,
                p.claimed_place, coalesce(f.persona_flags, '') AS persona_flags,
                coalesce(f.persona_flag, false) AS persona_flag, coalesce(m.state_media_share, 0.0) AS state_media_share
@@ -44,6 +48,7 @@ def accounts_table(case) -> pa.Table:
         LEFT JOIN personas p USING (account_id)
         LEFT JOIN persona_flags f USING (account_id) LEFT JOIN state_media_shares m USING (account_id)
         {'LEFT JOIN account_covertness k USING (account_id)' if has_cov else ''}
+        {'LEFT JOIN registration_kin r USING (account_id)' if case.has_table("registration_kin") else ''}
         ORDER BY a.account_id""")
 
 
@@ -128,7 +133,8 @@ def write_tables(case, path: Path, fmt: str):
               "clusters": case.engine.query("SELECT * FROM operations ORDER BY rank") if case.has_table("operations")
               else case.table("clusters"),
               "cluster_members": case.table("clusters"),
-              **{name: case.table(name) for name in ("groups", "cells", "covertness", "content_profiles", "content_phrases")
+              **{name: case.table(name) for name in ("groups", "cells", "covertness", "registration_kin", "content_profiles",
+                                                           "content_phrases")
                  if case.has_table(name)}}
     written = []
     for name, table in tables.items():

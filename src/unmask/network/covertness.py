@@ -78,20 +78,31 @@ ACCOUNTS = pa.schema([("account_id", pa.string()), ("network", pa.int64()), ("ce
                       ("account_factors", pa.string()), ("flagged", pa.bool_())])
 
 
-def _members(case) -> list:
-    """Every member of a coordinated network with the fields the factors read."""
+def _members(case, ids: list | None = None) -> list:
+    """Every member of a coordinated network (or the accounts ``ids``) with the fields the factors read."""
     has_echo = case.has_table("state_media_echoes")
     echo = ("LEFT JOIN (SELECT account_id, count(*) AS echoes FROM state_media_echoes GROUP BY account_id) e "
             "USING (account_id)") if has_echo else ""
+    if ids is not None:
+        case.engine.register("_cv_ids", pa.table({"account_id": pa.array(ids, pa.string())}))
+        try:
+            return _members_from(case, "(SELECT account_id, NULL::BIGINT AS network, NULL::BIGINT AS cell, "
+                                       "NULL::DOUBLE AS group_p FROM _cv_ids) c", "true", echo, has_echo)
+        finally:
+            case.engine.unregister("_cv_ids")
+    return _members_from(case, "clusters c", f"c.{COORDINATED}", echo, has_echo)
+
+
+def _members_from(case, source: str, where: str, echo: str, has_echo: bool) -> list:
     return case.engine.query(f"""
         SELECT c.account_id, c.network, c.cell, c.group_p, a.created_at, a.handle, a.description,
                a.reported_location, p.main_client, p.claimed_utc_offset, p.claimed_place, p.claimed_zone,
                f.persona_flags,
                coalesce(s.links, 0) AS links, coalesce(s.state_media_links, 0) AS state_media_links,
                {'coalesce(e.echoes, 0)' if has_echo else '0'} AS echoes
-        FROM clusters c LEFT JOIN accounts a USING (account_id) LEFT JOIN personas p USING (account_id)
+        FROM {source} LEFT JOIN accounts a USING (account_id) LEFT JOIN personas p USING (account_id)
         LEFT JOIN persona_flags f USING (account_id) LEFT JOIN state_media_shares s USING (account_id) {echo}
-        WHERE c.{COORDINATED} ORDER BY c.account_id""").to_pylist()
+        WHERE {where} ORDER BY c.account_id""").to_pylist()
 
 
 def _check_accounts(case, check: str) -> set:
@@ -181,7 +192,7 @@ def _available(members, field_fn) -> bool:
 
 
 def assess_group(members: list, pooled, marks: dict, base_digits: float, client_base: dict | None = None,
-                 base_state: float = 0.0) -> dict:
+                 base_state: float = 0.0, skip: tuple = ()) -> dict:
     """Covertness of one group: ``{covertness, verdict, factors: {name: {strength, evidence}}, missing}``.
 
     ``marks`` maps an account factor (``persona_flag``, ``creation_batch``, ...) to the accounts
@@ -262,10 +273,14 @@ def assess_group(members: list, pooled, marks: dict, base_digits: float, client_
             f"{echo:.0%} of accounts repeat state-media posts"}
     else:
         missing.append("state_media: under 5 links")
+    # factors that chose the group cannot also say it hides (a registration group: its batches, app, handles)
+    factors = {k: f for k, f in factors.items() if k not in skip}
+    missing = [m for m in missing if m.split(":")[0] not in skip]
     score = 1.0 - math.prod(1.0 - WEIGHTS[k] * min(1.0, max(0.0, f["strength"])) for k, f in factors.items())
     if score >= THRESHOLD:
         verdict = "covert"
-    elif sum(k in factors for k in PROFILE_FACTORS) >= MIN_PROFILE_FACTORS:
+    elif sum(k in factors for k in PROFILE_FACTORS if k not in skip) >= min(MIN_PROFILE_FACTORS,
+                                                                           len(PROFILE_FACTORS) - len(skip)):
         verdict = "open"
     else:
         verdict = "unassessed"
@@ -288,6 +303,38 @@ def summary(res: dict) -> str:
         return f"{head} (covertness {res['covertness']:.2f}; every factor read is weak)"
     return f"{head} (covertness {res['covertness']:.2f}): " + "; ".join(
         res["factors"][k]["evidence"] for _, k in strong[:3])
+
+
+REGISTRATION_FACTORS = ("creation_batches", "shared_uncommon_client", "bulk_handles", "identical_bios")
+REGISTRATION_FLAGS = ("handle_name_digits", "identical_bio", "shared_uncommon_client", "creation_burst")
+
+
+def assess_accounts(case, ids: list, skip: tuple = REGISTRATION_FACTORS) -> dict:
+    """Covertness of a group of accounts that no coordinated network holds (a registration group), from
+    the factors not in ``skip`` and without the persona oddities that repeat them: each member's clock
+    and the pooled zone are read from all its posts."""
+    members = _members(case, ids)
+    if not members:
+        return {"covertness": 0.0, "verdict": "unassessed", "factors": {}, "missing": ["no accounts"]}
+    for r in members:
+        r["own_offset"] = None
+        r["own_flags"] = [f for f in _persona_flags(r) if f not in REGISTRATION_FLAGS]
+    marks = {"persona_flag": {r["account_id"] for r in members if _persona_flag(r["own_flags"])},
+             "state_media": {r["account_id"] for r in members if r["state_media_links"] or r["echoes"]}}
+    eng = case.engine
+    eng.register("_cv_ids", pa.table({"account_id": pa.array(ids, pa.string())}))
+    try:
+        t = eng.query(f"SELECT account_id, {eng.epoch_ms('created_at')} AS t FROM posts "
+                      "WHERE account_id IN (SELECT account_id FROM _cv_ids)")
+    finally:
+        eng.unregister("_cv_ids")
+    times = defaultdict(list)
+    for a, ms in zip(t.column("account_id").to_pylist(), t.column("t").to_pylist()):
+        times[a].append(ms)
+    pooled = _zones(times, {"group": list(ids)}, 30).get("group")
+    base_state = case.engine.scalar("SELECT sum(state_media_links) / nullif(sum(links), 0) FROM state_media_shares") \
+        if case.has_table("state_media_shares") else 0.0
+    return assess_group(members, pooled, marks, 0.0, None, float(base_state or 0.0), skip=skip)
 
 
 def assess(case) -> dict:

@@ -1,15 +1,16 @@
-"""Registration kin: accounts an operation registered and tooled with its members, but never used
-together with them.
+"""Registration: accounts an operation signed up and tooled together, found by how they were
+registered where no trace can link them.
 
-An operation signs up its accounts in batches and runs them with the office's tools; some of them
-stay dormant (one or two posts) or act alone, so no trace links them to the rest. Platforms'
-takedowns attribute such accounts by how they were registered. unmask sees two parts of that: the
-creation time and what the account shows of its tooling (its main client app, a bulk sign-up
-handle, a bio word for word a member's).
+An operation signs up its accounts in batches and runs them with the office's tools. Some of them
+stay dormant (one or two posts) or act alone; others (an "independent expert"'s boosters) retweet
+like a small audience, which the traces' nulls rightly explain. Platforms' takedowns attribute such
+accounts by how they were registered. unmask sees two parts of that: the creation time and what the
+account shows of its tooling (its main client app, a bulk sign-up handle, a bio word for word
+another's). Two tests use them.
 
-For each flagged network (a candidate operation, :mod:`unmask.network.covertness`):
+**Kin of a flagged network** (a candidate operation, :mod:`unmask.network.covertness`):
 
-1. its **registration batches**: runs of three or more members created with no gap over
+1. its **registration batches**: runs of two or more members created with no gap over
    ``GAP_HOURS`` between one and the next; each batch's window is its first to last creation,
    widened by ``PAD_HOURS``;
 2. its **marks**: main client apps that three or more members use and under 5% of all accounts use
@@ -17,27 +18,46 @@ For each flagged network (a candidate operation, :mod:`unmask.network.covertness
    and its members' bios;
 3. in each window, the accounts outside any coordinated network created there (``n``), and those of
    them that carry a mark (``k``);
-4. the chance of ``k`` or more: Poisson with mean ``n * rate``, where ``rate`` is the share of
-   accounts outside the network and its windows that carry a mark (plus one, so that a mark no one
-   else has still has a rate). A window's matches are *registered with* the network when that
-   chance is at most ``alpha`` divided by the number of windows tested (Bonferroni).
+4. two chances: of ``k`` or more such accounts (Poisson with mean ``n * rate``, where ``rate`` is
+   the share of accounts outside the network and its windows that carry any mark, plus one so that a
+   mark no one else has still has a rate), and, per account, of any of the ``n`` carrying all the
+   marks it carries. Matches are *registered with* the network when the chance is at most ``alpha``
+   divided by the number of chances computed (Bonferroni).
 
-The rate is the case's own, so a mark common in the data (default handles on a platform that hands
-them out; a popular app) needs many matches before it says anything, and the creation window stops
-a tool's users elsewhere in time from counting. Registered accounts get ``status = 'registered'``
-in ``clusters`` (flagged: ``is_candidate``; ``network`` is the one they were registered with;
-no ``cluster`` or cell, so the network's posts, links and charts are its members' alone), and every
-one has its evidence in ``registration_kin``. They are not members of the coordinated network: its links,
-significance and covertness are computed without them.
+**Registration groups**, among the accounts outside every coordinated network and its kin:
+
+1. for each mark of the case (each app under 5% of all accounts, bulk handles, each bio), the runs of
+   three or more carriers created with no gap over ``GAP_HOURS``; a run is a registration batch when
+   its count of carriers is beyond chance (Poisson with the window's accounts times the mark's rate
+   elsewhere), at ``alpha`` divided by the number of carriers (each could start a window);
+2. batches are joined where they share accounts, where their accounts amplify the same account
+   (three or more of them, twice or more each) or hold any candidate link of any trace (``edges``,
+   significant or not); a group needs three or more accounts that co-act in one of those ways;
+3. a group is flagged only if its members' personas hide who they are too, read without the marks
+   that chose it (:func:`unmask.network.covertness.assess_accounts`: claims that their posting hours
+   do not fit, state-media echoes); a newsroom's staff, signed up in one afternoon with the
+   newsroom's app and retweeting the outlet, are open about who they are and are not flagged.
+
+The rates are the case's own, so a mark common in the data (default handles on a platform that
+hands them out; a popular app) needs many matches before it says anything, and the creation window
+stops a tool's users elsewhere in time from counting. Registered accounts get ``status =
+'registered'`` in ``clusters`` (flagged: ``is_candidate``). Kin keep ``network``, the network they
+were registered with, and have no ``cluster`` or cell, so the network's posts, links, charts,
+significance and covertness are its members' alone; a registration group is a ``cluster`` and
+``network`` of its own, with rows in ``groups`` and ``operations`` (status and verdict
+``registered``, ``group_p`` its best batch's chance). Every account has its evidence in
+``registration_kin``.
 
 Failure modes: an organisation that signs up its staff's accounts in one afternoon with one
 scheduling app, beside an operation created the same afternoon, is registered with it; an
 operation that registered its accounts months apart, or from common apps with personal handles,
-leaves no kin to find.
+leaves nothing to find; a group of honest-looking boosters (real people paid to post) is not flagged.
 """
 
 from __future__ import annotations
 
+import bisect
+import json
 import math
 from collections import Counter, defaultdict
 from datetime import timedelta
@@ -50,7 +70,8 @@ from unmask.schema import COORDINATED
 
 GAP_HOURS = 24.0  # members created further apart than this are in different batches
 PAD_HOURS = 1.0  # a batch's window reaches this far beyond its first and last member
-MIN_BATCH = 3  # members a batch needs
+MIN_BATCH = 3  # accounts a registration batch needs
+KIN_BATCH = 2  # members of a flagged network that make one of its batches (the network is already significant)
 MIN_MARK = 3  # members that must share an app or have bulk handles for it to be a mark
 UNCOMMON = 0.05  # an app is a mark only if under this share of all accounts use it
 MIN_BIO = 10  # bios shorter than this ("Journalist") are never marks
@@ -119,7 +140,7 @@ def kin(case, alpha: float = 0.05) -> pa.Table:
         m = marks(members, n_accounts, client_users)
         if not (m["clients"] or m["bulk_handles"] or m["bios"]):
             continue
-        wins = batches([r["created_at"] for r in members if r["created_at"] is not None])
+        wins = batches([r["created_at"] for r in members if r["created_at"] is not None], min_batch=KIN_BATCH)
         if not wins:
             continue
         pad = _hours(PAD_HOURS)
@@ -172,23 +193,232 @@ def _hours(h: float) -> timedelta:
     return timedelta(hours=h)
 
 
-def attach(case, alpha: float = 0.05) -> int:
-    """Write ``registration_kin`` and add its accounts to ``clusters`` as ``registered`` (replacing
-    those of an earlier run). Returns how many accounts were registered with a network."""
-    case.engine.execute("DELETE FROM clusters WHERE status = 'registered'")
+def batch_groups(case, accounts: list, taken: set, alpha: float = 0.05, first_id: int = 1) -> list:
+    """Registration groups among the accounts outside every coordinated network (and not in ``taken``):
+    significant registration batches of accounts that carry one mark (an uncommon app, bulk handles,
+    one bio), joined where they share accounts or co-act, and kept where at least ``MIN_BATCH`` of their
+    accounts co-act: a candidate link of any trace with another, or amplifying (retweeting, quoting or
+    replying to, twice or more each) the same account. Returns the evidence rows
+    (the ``registration_kin`` schema, ``network`` numbered from ``first_id``). Co-acting means any
+    candidate link (``edges``, significant or not) or amplifying the same account."""
+    outside = [r for r in accounts if r["network"] is None and r["account_id"] not in taken
+               and r["created_at"] is not None]
+    if not outside:
+        return []
+    client_users = Counter(r["main_client"] for r in accounts if r["main_client"])
+    carriers = defaultdict(list)
+    for r in outside:
+        if r["main_client"] and client_users[r["main_client"]] < UNCOMMON * len(accounts):
+            carriers[f"posts mainly with {r['main_client']}"].append(r)
+        if HANDLE_DIGITS.match(r["handle"] or ""):
+            carriers["bulk sign-up handle"].append(r)
+        if len((r["description"] or "").strip()) >= MIN_BIO:
+            carriers[f'the bio "{r["description"].strip()[:60]}"'].append(r)
+    created = sorted(r["created_at"] for r in outside)
+    pad = _hours(PAD_HOURS)
+    tests = []
+    starts = sum(len(c) for c in carriers.values() if len(c) >= MIN_BATCH)  # every carrier could start a window
+    for mark, rs in sorted(carriers.items()):
+        if len(rs) < MIN_BATCH:
+            continue
+        for lo, hi, _ in batches([r["created_at"] for r in rs]):
+            lo, hi = lo - pad, hi + pad
+            n = bisect.bisect_right(created, hi) - bisect.bisect_left(created, lo)
+            inside = [r for r in rs if lo <= r["created_at"] <= hi]
+            lam = n * (len(rs) - len(inside) + 1) / (len(outside) - n + 1)
+            tests.append((float(gammainc(len(inside), lam)), mark, lo, hi, n, inside, lam))
+    sig = [t for t in tests if t[0] <= alpha / max(1, starts)]
+    if not sig:
+        return []
+    parent = {}
+
+    def find(a):
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    best = {}
+    for t in sorted(sig, key=lambda t: (t[0], t[1], t[2])):
+        ids = [r["account_id"] for r in t[5]]
+        for a in ids:
+            best.setdefault(a, t)
+            parent[find(a)] = find(ids[0])
+    # accounts of significant batches that amplify the same account (twice or more each, three or
+    # more of them) are one group too: an operation registers its boosters on several days
+    amplified = _amplified(case, sorted(best))
+    fans = defaultdict(set)
+    for a in best:
+        for target, k in amplified.get(a, {}).items():
+            if k >= 2:
+                fans[target].add(a)
+    shared_all = {t: f for t, f in fans.items() if len(f) >= MIN_BATCH}
+    for t, f in sorted(shared_all.items()):
+        ids = sorted(f) + ([t] if t in best else [])
+        for a in ids:
+            parent[find(a)] = find(ids[0])
+    # and accounts that co-act at all: a candidate link of any trace, significant or not
+    linked = defaultdict(set)
+    for a, b in _links(case, sorted(best)):
+        linked[a].add(b)
+        linked[b].add(a)
+        parent[find(a)] = find(b)
+    comps = defaultdict(list)
+    for a in sorted(best):
+        comps[find(a)].append(a)
+    rows, gid = [], first_id
+    for comp in sorted(comps.values(), key=lambda c: c[0]):
+        members = set(comp)
+        shared = {t: f & members for t, f in shared_all.items() if len(f & members) >= MIN_BATCH}
+        core = set().union(*shared.values()) | (set(shared) & members) if shared else set()
+        core |= {a for a in comp if linked[a] & members}
+        if len(core) < MIN_BATCH:
+            continue
+        top = sorted(shared, key=lambda t: (-len(shared[t]), t))[:3]
+        for a in comp:
+            p, mark, lo, hi, n, inside, lam = best[a]
+            role = "; ".join(x for x in (
+                ("amplifies " + ", ".join(t for t in top if a in shared[t])) if any(a in shared[t] for t in top) else "",
+                "is amplified by the group" if a in shared else "",
+                f"co-acts with {len(linked[a] & members)} of them" if linked[a] & members else "") if x) \
+                or "created with the group; no co-action with it seen"
+            rows.append({
+                "account_id": a, "network": gid, "window_start": lo, "window_end": hi, "batch_members": len(inside),
+                "window_accounts": n, "matched": len(inside), "expected": lam, "p": p, "matched_on": mark,
+                "evidence": (f"one of {len(inside)} accounts created between {lo:%Y-%m-%d %H:%M} and {hi:%Y-%m-%d %H:%M} "
+                             f"with {mark}, where {lam:.2g} of the {n} accounts created then would carry it by chance "
+                             f"(p = {p:.1e}, {starts} possible windows); {role}; {len(core)} of the group's "
+                             f"{len(comp)} accounts co-act or amplify the same accounts, though no more than chance "
+                             "or an audience explains")})
+        gid += 1
+    return rows
+
+
+def _links(case, ids: list) -> list:
+    """Candidate links of any trace (``edges``, significant or not) between two of ``ids``."""
+    if not case.has_table("edges"):
+        return []
+    case.engine.register("_reg_ids", pa.table({"account_id": pa.array(ids, pa.string())}))
+    try:
+        rows = case.engine.query("""
+            SELECT DISTINCT account_a, account_b FROM edges
+            WHERE account_a IN (SELECT account_id FROM _reg_ids) AND account_b IN (SELECT account_id FROM _reg_ids)
+            ORDER BY account_a, account_b""").to_pylist()
+    finally:
+        case.engine.unregister("_reg_ids")
+    return [(r["account_a"], r["account_b"]) for r in rows]
+
+
+def _amplified(case, ids: list) -> dict:
+    """``{account: {target account: posts referencing the target's posts}}`` for ``ids``."""
+    case.engine.register("_reg_ids", pa.table({"account_id": pa.array(ids, pa.string())}))
+    try:
+        rows = case.engine.query("""
+            SELECT p.account_id, r.account_id AS target, count(*) AS n FROM posts p
+            JOIN posts r ON r.post_id = p.ref_post_id
+            WHERE p.account_id IN (SELECT account_id FROM _reg_ids) AND r.account_id <> p.account_id
+            GROUP BY ALL""").to_pylist()
+    finally:
+        case.engine.unregister("_reg_ids")
+    out = defaultdict(dict)
+    for r in rows:
+        out[r["account_id"]][r["target"]] = r["n"]
+    return out
+
+
+def attach(case, alpha: float = 0.05) -> dict:
+    """Write ``registration_kin`` (kin of flagged networks, then registration groups) and add their
+    accounts to ``clusters`` as ``registered``, and each registration group to ``groups`` and
+    ``operations`` (replacing those of an earlier run). Returns ``{kin, groups, group_accounts}``."""
+    eng = case.engine
+    eng.execute("DELETE FROM clusters WHERE status = 'registered'")
+    eng.execute("DELETE FROM groups WHERE status = 'registered'")
+    if case.has_table("covertness"):
+        eng.execute("DELETE FROM covertness WHERE level = 'network' AND group_id NOT IN (SELECT cluster FROM groups)")
+    if case.has_table("operations") and "verdict" in case.table("operations").column_names:
+        eng.execute("DELETE FROM operations WHERE verdict = 'registered'")
     table = kin(case, alpha)
+    first = int(eng.scalar("SELECT greatest((SELECT max(greatest(coalesce(cluster, 0), coalesce(network, 0))) "
+                           "FROM clusters), (SELECT max(cluster) FROM groups), 0)") or 0) + 1
+    extra = batch_groups(case, _accounts(case), set(table.column("account_id").to_pylist()), alpha, first)
+    n_kin = table.num_rows
+    # a registration group is flagged only where its members' personas hide too (claims their posting
+    # hours do not fit, state-media echoes): an organisation's staff accounts, signed up together with one
+    # tool and amplifying the organisation, are open about who they are
+    from unmask.network import covertness
+
+    by_group = defaultdict(list)
+    for r in extra:
+        by_group[r["network"]].append(r)
+    kept, verdicts, not_flagged = [], {}, Counter()
+    for g in sorted(by_group):
+        res = covertness.assess_accounts(case, [r["account_id"] for r in by_group[g]])
+        if res["verdict"] != "covert":
+            not_flagged[res["verdict"]] += 1
+            continue
+        gid = first + len(verdicts)
+        verdicts[gid] = res
+        kept += [dict(r, network=gid) for r in by_group[g]]
+    extra = kept
+    if extra:
+        table = pa.concat_tables([table, pa.Table.from_pylist(extra, schema=KIN)])
     case.write_table("registration_kin", table)
-    if table.num_rows:
-        case.engine.execute("""
-            INSERT INTO clusters (account_id, cluster, cluster_size, is_candidate, network, cell, group_p, group_q,
-                                  status, persona_type)
-            SELECT k.account_id, NULL, NULL, true, k.network, NULL, NULL, NULL, 'registered', NULL
-            FROM registration_kin k WHERE k.account_id NOT IN (SELECT account_id FROM clusters)""")
-        case.engine.execute("""
-            UPDATE clusters SET cluster = NULL, cluster_size = NULL, is_candidate = true, network = k.network,
-                                cell = NULL, group_p = NULL, group_q = NULL, status = 'registered'
-            FROM registration_kin k WHERE clusters.account_id = k.account_id AND clusters.status <> 'registered'""")
-    return table.num_rows
+    eng.execute("""
+        CREATE OR REPLACE TEMP TABLE _reg AS
+        SELECT k.account_id, k.network, k.network >= ? AS grouped, g.size, g.p FROM registration_kin k
+        LEFT JOIN (SELECT network, count(*) AS size, min(p) AS p FROM registration_kin GROUP BY network) g
+        USING (network)""", [first])
+    eng.execute("DELETE FROM clusters WHERE account_id IN (SELECT account_id FROM _reg)")
+    eng.execute("""
+        INSERT INTO clusters (account_id, cluster, cluster_size, is_candidate, network, cell, group_p, group_q,
+                              status, persona_type)
+        SELECT account_id, CASE WHEN grouped THEN network END, CASE WHEN grouped THEN size END, true, network,
+               NULL, CASE WHEN grouped THEN p END, NULL, 'registered', NULL FROM _reg""")
+    groups = eng.query("SELECT DISTINCT network, size, p FROM _reg WHERE grouped ORDER BY network").to_pylist()
+    for g in groups:
+        _add_group(case, g["network"], g["size"], g["p"], verdicts[g["network"]])
+    if groups and case.has_table("operations") and "verdict" in case.table("operations").column_names:
+        eng.execute("""CREATE OR REPLACE TABLE operations AS SELECT * EXCLUDE (rank), row_number() OVER (
+                           ORDER BY coalesce(verdict, 'flagged') = 'open', coalesce(verdict, 'flagged') = 'registered',
+                                    score DESC, cluster) AS rank
+                       FROM operations ORDER BY rank""")
+    eng.execute("DROP TABLE _reg")
+    return {"kin": n_kin, "groups": len(groups), "group_accounts": len(extra),
+            "groups_not_flagged": dict(sorted(not_flagged.items()))}
 
 
-__all__ = ["kin", "attach", "batches", "marks", "matched_on", "KIN"]
+def _add_group(case, gid: int, size: int, p: float, res: dict) -> None:
+    """A registration group's rows in ``groups`` and ``operations`` (ranked after the other candidates),
+    with its covertness ``res`` (:func:`unmask.network.covertness.assess_accounts`)."""
+    from unmask.network.covertness import summary
+
+    eng = case.engine
+    vals = {"cluster": gid, "size": size, "links": 0, "group_p": p, "status": "registered", "coordination_p": p,
+            "covertness": res["covertness"], "covertness_verdict": res["verdict"], "covertness_summary": summary(res)}
+    eng.execute(f"INSERT INTO groups ({', '.join(vals)}) VALUES ({', '.join('?' * len(vals))})",
+                list(vals.values()))
+    if case.has_table("covertness"):  # its covertness beside the networks', for the report's two axes
+        eng.execute("INSERT INTO covertness (level, group_id, network, size, coordination_p, covertness, verdict, "
+                    "factors, missing, summary) VALUES ('network', ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [gid, gid, size, p, res["covertness"], res["verdict"], json.dumps(res["factors"], sort_keys=True),
+                     "; ".join(res["missing"]), summary(res)])
+    if not case.has_table("operations"):
+        return
+    ocols = case.table("operations").column_names
+    marks_ = eng.query("SELECT matched_on, count(*) AS n FROM registration_kin WHERE network = ? GROUP BY ALL "
+                       "ORDER BY n DESC, matched_on LIMIT 3", [gid]).to_pylist()
+    posts = eng.scalar("SELECT count(*) FROM posts WHERE account_id IN "
+                       "(SELECT account_id FROM registration_kin WHERE network = ?)", [gid])
+    rank = int(eng.scalar("SELECT coalesce(max(rank), 0) FROM operations") or 0) + 1
+    op = {"cluster": gid, "size": size, "posts": posts, "links": 0, "traces": "registration", "score": 0.0,
+          "rank": rank, "coordination_p": p, "verdict": "registered", "covertness": res["covertness"],
+          "covertness_verdict": res["verdict"], "covertness_summary": summary(res),
+          "rationale": (f"{size} accounts outside every coordinated network, registered in batches carrying "
+                        + "; ".join(f"{m['matched_on']} ({m['n']})" for m in marks_)
+                        + f" beyond chance (p = {p:.1e}), most of them amplifying the same accounts; their "
+                        "co-actions alone are what an audience does, so no trace linked them")}
+    op = {k: v for k, v in op.items() if k in ocols}
+    eng.execute(f"INSERT INTO operations ({', '.join(op)}) VALUES ({', '.join('?' * len(op))})", list(op.values()))
+
+
+__all__ = ["kin", "batch_groups", "attach", "batches", "marks", "matched_on", "KIN"]

@@ -13,6 +13,10 @@ tell them apart. What differs is concealment: these accounts are who they say th
   action days, with the campaign's one hashtag.
 - ``volunteers``: a political campaign's volunteers share pages of the campaign's site and reply
   together to the opposing candidate's posts.
+- ``newsroom``: an outlet and its staff, whose accounts the newsroom signed up in one afternoon and
+  runs with its scheduling app (``NEWSROOM_APP``); the staff retweet the outlet's posts within
+  minutes. Registered like an operation's boosters, but the staff are who they say they are (the
+  registration-group test, :mod:`unmask.network.registration`, must not flag them).
 
 Each campaign makes as many coordinated posts per account as an operation does (``op_share`` spread
 over the operations' accounts, less their filler), so the two are of the same strength; members
@@ -31,10 +35,11 @@ from __future__ import annotations
 import numpy as np
 
 from unmask.simulate import world
-from unmask.simulate.generator import ORIGINAL, REPLY
+from unmask.simulate.generator import ORIGINAL, REPLY, RETWEET
 from unmask.simulate.operations import covert_persona, honest_persona, retweet_burst
 from unmask.simulate.organic import pick_earlier
 
+NEWSROOM_APP = "Sprout Social"  # an uncommon app: no other simulated account uses it
 OWN_SHARE = 0.6  # share of a member's posts that are its own, not the campaign's
 CAUSES = ["Climate", "Water", "Housing", "Teachers", "Nurses", "CleanAir", "FairWages", "OpenParks"]
 IDOLS = ["Nova", "Luna", "Orion", "Aria", "Kai", "Vega"]
@@ -60,6 +65,10 @@ def make_campaigns(w, rng):
                 claimed = cols.pop("claimed_role")
             else:
                 cols, claimed = honest_persona(w, n, home, _bio_maker(w, style, k)), [_claimed(style)] * n
+                if style == "newsroom":  # signed up in one afternoon, run with the newsroom's app
+                    day = w.clock.start_ms - int(rng.integers(30, 400)) * 86_400_000
+                    cols["created_ms"] = list(day + rng.integers(0, 4 * 3_600_000, n))
+                    cols["client"] = [NEWSROOM_APP if u < 0.9 else c for u, c in zip(rng.random(n), cols["client"])]
             accs = w.acc.add(n, label="organic", role="open_campaign", claimed_role=claimed, group=name, **cols)
             w.campaigns.append(dict(name=name, style=style, k=k, accs=accs, home=home))
     finally:
@@ -67,7 +76,7 @@ def make_campaigns(w, rng):
 
 
 def _claimed(style):
-    return {"fan_army": "fan", "tweetstorm": "activist", "volunteers": "volunteer"}[style]
+    return {"fan_army": "fan", "tweetstorm": "activist", "volunteers": "volunteer", "newsroom": "journalist"}[style]
 
 
 def _bio_maker(w, style, k):
@@ -75,7 +84,8 @@ def _bio_maker(w, style, k):
     r = w.rng
     idol, cause = IDOLS[k % len(IDOLS)], CAUSES[k % len(CAUSES)]
     head = {"fan_army": f"{idol} stan account 💜", "tweetstorm": f"{cause} activist, #{cause}Now",
-            "volunteers": f"Volunteer for {cause} for Mayor 2018"}[style]
+            "volunteers": f"Volunteer for {cause} for Mayor 2018",
+            "newsroom": f"Reporter at The {cause} Courier"}[style]
 
     def bio(i):
         pool = w.sentences["en"]
@@ -168,6 +178,16 @@ def _volunteers(w, camp, budget):
             w.pending.append((who, t0 + lag, REPLY, np.full(len(who), src)))
 
 
-STYLE_FN = {"fan_army": _fan_army, "tweetstorm": _tweetstorm, "volunteers": _volunteers}
+def _newsroom(w, camp, budget):
+    """The outlet (the first member) posts; most of its staff retweet it within minutes."""
+    r = w.rng
+    outlet, staff = camp["accs"][0], camp["accs"][1:]
+    for t0, who in _events(w, dict(camp, accs=staff), budget, 0.6):
+        src = w.posts.add([outlet], [t0], ORIGINAL, w.texts(w.langs_of([outlet])), lang=w.langs_of([outlet]))[0]
+        lag = (r.exponential(120, len(who)) * 1000).astype(np.int64) + 5000
+        w.pending.append((who, t0 + lag, RETWEET, np.full(len(who), src)))
+
+
+STYLE_FN = {"fan_army": _fan_army, "tweetstorm": _tweetstorm, "volunteers": _volunteers, "newsroom": _newsroom}
 
 __all__ = ["make_campaigns", "campaign_posts"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, fields
 from unmask.errors import ParameterError
 
 STYLES = ("co_retweet_ring", "copypasta", "hashtag_flood", "link_laundering", "reply_attack", "expert_boost")
-OPEN_STYLES = ("fan_army", "tweetstorm", "volunteers")
+OPEN_STYLES = ("fan_army", "tweetstorm", "volunteers", "newsroom")
 PERSONA_KINDS = ("covert", "honest")
 
 
@@ -51,7 +51,7 @@ class SimConfig:
     fan_delay_s: float = knob(60.0, "median seconds from a popular account's post to a regular's retweet", 1, 86_400)
     fan_share: float = knob(0.15, "share of all posts that are regulars' retweets of popular accounts", 0, 0.9)
     open_campaigns: int = knob(3, "open campaigns: organic communities that coordinate openly and as strongly as an "
-                                  "operation (fan army, activist tweetstorm, campaign volunteers, in turn); organic, "
+                                  "operation (fan army, activist tweetstorm, campaign volunteers, newsroom, in turn); organic, "
                                   "role open_campaign (hard negative)", 0, 200)
     open_campaign_size: int = knob(30, "accounts per open campaign", 3, 5_000)
     open_campaign_styles: list = knob(list(OPEN_STYLES), "open-campaign styles, assigned to campaigns in turn")

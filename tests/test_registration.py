@@ -1,0 +1,90 @@
+"""Registration: an operation's dormant accounts (no coordinated action) are found by how they were
+registered with its members, and an expert boost (boosters that retweet like a small audience) by its
+registration batches; a newsroom registered the same way, but honest about who it is, is not flagged."""
+
+import csv
+from collections import Counter
+from datetime import datetime, timedelta
+
+import pytest
+
+from unmask import api
+from unmask.export import accounts_table
+from unmask.network import registration
+from unmask.simulate import SimConfig, simulate
+from unmask.simulate.writers import write
+from unmask.store import Case
+
+WORLD = dict(posts=30000, operations=2, styles=["co_retweet_ring", "expert_boost"], op_min_size=30, op_max_size=30,
+             dormant_share=0.3, open_campaigns=2, open_campaign_styles=["newsroom", "fan_army"], open_campaign_size=30)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reg")
+    files, labels = write(simulate(SimConfig(seed=5, **WORLD)), out / "data")
+    api.run(files, out, seed=3)
+    with open(labels, encoding="utf-8") as fh:
+        truth = {r["account_id"]: r for r in csv.DictReader(fh)}
+    with Case(out / "case.duckdb") as case:
+        clusters = {r["account_id"]: r for r in case.table("clusters").to_pylist()}
+        kin = case.table("registration_kin").to_pylist()
+        groups = case.engine.query("SELECT * FROM groups WHERE status = 'registered'").to_pylist()
+        acc = {r["account_id"]: r for r in accounts_table(case).to_pylist()}
+        api.run_checks(case)  # a second time: the same registrations, none doubled
+        again = case.table("registration_kin").to_pylist()
+        again_groups = case.engine.scalar("SELECT count(*) FROM groups WHERE status = 'registered'")
+        again_ops = case.engine.scalar("SELECT count(*) FROM operations WHERE verdict = 'registered'")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    return truth, clusters, kin, groups, acc, html, (again, again_groups, again_ops)
+
+
+def _of(truth, group, role=None):
+    return [a for a, r in truth.items() if r["group"] == group and (role is None or r["role"] == role)]
+
+
+def test_dormant_accounts_are_registered_with_their_operation(world):
+    truth, clusters, kin, *_ = world
+    dormant = _of(truth, "op1-tehran-co-retweet-ring", "dormant")
+    ring = [a for a in _of(truth, "op1-tehran-co-retweet-ring", "operator") if clusters.get(a, {}).get("status") == "flagged"]
+    assert len(dormant) >= 5 and len(ring) >= 15
+    network = Counter(clusters[a]["network"] for a in ring).most_common(1)[0][0]
+    registered = [a for a in dormant if clusters.get(a, {}).get("status") == "registered"]
+    # dormant accounts carry the operation's marks (its app 75%, bulk handles 80%, its bios) but not all
+    assert len(registered) >= 0.6 * len(dormant), (len(registered), len(dormant))
+    assert all(clusters[a]["network"] == network and clusters[a]["cluster"] is None for a in registered)
+    by = {r["account_id"]: r for r in kin}
+    for a in registered:
+        assert by[a]["p"] <= 0.05 and by[a]["matched_on"] and "no coordinated action" in by[a]["evidence"]
+
+
+def test_an_expert_boost_is_a_registration_group_and_a_newsroom_is_not(world):
+    truth, clusters, kin, groups, acc, html, _ = world
+    boost = _of(truth, "op2-moscow-expert-boost", "operator")
+    found = [a for a in boost if clusters.get(a, {}).get("status") == "registered"]
+    assert len(found) >= 0.6 * len(boost), (len(found), len(boost))
+    assert groups and all(g["covertness_verdict"] == "covert" and g["group_p"] <= 1e-6 for g in groups)
+    assert {clusters[a]["cluster"] for a in found} <= {g["cluster"] for g in groups}
+    # the newsroom was signed up in one afternoon with one uncommon app and retweets its outlet, but
+    # its staff are who they say they are
+    newsroom = _of(truth, "open1-newsroom")
+    assert not [a for a in newsroom if acc[a]["flagged"]]
+    assert not [r for r in kin if truth[r["account_id"]]["label"] == "organic"]
+    # exports and the report carry the evidence
+    assert all(acc[a]["flagged"] and acc[a]["group_status"] == "registered" and acc[a]["registration_p"] <= 0.05
+               and acc[a]["registration_evidence"] for a in found)
+    assert "Registered with this network" in html and "registration" in html
+
+
+def test_checks_rerun_leave_the_registrations_as_they_were(world):
+    _, _, kin, groups, _, _, (again, again_groups, again_ops) = world
+    assert again == kin and again_groups == len(groups) == again_ops
+
+
+def test_batches_split_on_gaps_and_need_three():
+    t0 = datetime(2020, 1, 1)
+    times = [t0, t0 + timedelta(hours=2), t0 + timedelta(hours=20), t0 + timedelta(days=3),
+             t0 + timedelta(days=3, hours=1), t0 + timedelta(days=9)]
+    assert registration.batches(times) == [(t0, t0 + timedelta(hours=20), 3)]
+    assert registration.batches(times, min_batch=2) == [
+        (t0, t0 + timedelta(hours=20), 3), (t0 + timedelta(days=3), t0 + timedelta(days=3, hours=1), 2)]
