@@ -71,6 +71,10 @@ def test_fused_pvalues_are_not_below_uniform_and_nobody_is_flagged(chance_case):
     # nobody is even coordinated (flagged or open): chance alone makes no group
     coordinated = case.engine.scalar("SELECT count(*) FROM clusters WHERE status IN ('coordinated', 'flagged', 'open')")
     assert coordinated == 0
+    # and the checks find no account registered together beyond chance (fans sign up over the years)
+    api.run_checks(case)
+    assert case.engine.scalar("SELECT count(*) FROM clusters WHERE is_candidate") == 0
+    assert case.get_meta("analyse")["registration_groups"] == 0
 
 
 def test_the_world_has_real_audiences(chance_case):
