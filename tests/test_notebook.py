@@ -24,6 +24,9 @@ def test_open_returns_arrow_pandas_and_refuses_missing_tables(tmp_path, sim_run)
     acc = case.accounts()
     assert {"network", "cell", "flagged"} <= set(acc.column_names)
     assert case.edges().num_rows >= case.edges("co_retweet").num_rows
+    reg = case.registration()  # accounts found by how they were registered, each with its evidence
+    registered = [s for s in acc.column("group_status").to_pylist() if s == "registered"]
+    assert reg.num_rows == len(registered) > 0 and all(reg.column("evidence").to_pylist())
     with pytest.raises(Exception):
         case.posts(as_="excel")
     case.close()

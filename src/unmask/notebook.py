@@ -80,6 +80,12 @@ class CaseView:
         factors the data could not read, and a one-line summary."""
         return self._table("SELECT * FROM covertness ORDER BY level DESC, group_id", as_=as_, needs="covertness")
 
+    def registration(self, as_="arrow"):
+        """Accounts found by how they were registered (no coordinated action seen): kin of a flagged
+        network and members of registration groups, each with its window, marks, chance and evidence."""
+        return self._table("SELECT * FROM registration_kin ORDER BY network, account_id", as_=as_,
+                           needs="registration_kin")
+
     def persona_types(self, as_="arrow"):
         """Persona types: cells of every flagged network grouped by content and presentation."""
         return self._table("SELECT * FROM persona_types ORDER BY persona_type", as_=as_, needs="persona_types")
