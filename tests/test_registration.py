@@ -6,6 +6,7 @@ import csv
 from collections import Counter
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 
 from unmask import api
@@ -88,3 +89,55 @@ def test_batches_split_on_gaps_and_need_three():
     assert registration.batches(times) == [(t0, t0 + timedelta(hours=20), 3)]
     assert registration.batches(times, min_batch=2) == [
         (t0, t0 + timedelta(hours=20), 3), (t0 + timedelta(days=3), t0 + timedelta(days=3, hours=1), 2)]
+
+
+def _null_accounts(seed, n=4000, bulk=0.1):
+    """A case where how accounts were registered says nothing: creation times (spread over three years,
+    a third of them in sign-up waves) independent of apps, handles and bios."""
+    rng = np.random.default_rng(seed)
+    t0 = datetime(2016, 1, 1)
+    waves = rng.uniform(0, 3 * 365, 12)
+    days = np.where(rng.random(n) < 0.33, waves[rng.integers(0, 12, n)] + rng.uniform(0, 2, n),
+                    rng.uniform(0, 3 * 365, n))
+    apps = ["Twitter for iPhone", "Twitter for Android", "Twitter Web App", "TweetDeck", "Twitter for iPad",
+            "Buffer", "Hootsuite Inc."]
+    app = rng.choice(len(apps), n, p=[0.44, 0.34, 0.12, 0.04, 0.03, 0.02, 0.01])
+    bios = ["Proud mom. Love my dogs.", "Football, family and friends", "Living my best life every day"]
+    out = []
+    for i in range(n):
+        u = rng.random()
+        out.append({"account_id": f"a{i:05d}", "created_at": t0 + timedelta(days=float(days[i])),
+                    "main_client": apps[app[i]], "handle": f"name{rng.integers(10**7, 10**8)}" if rng.random() < bulk
+                    else f"person_{i}", "description": bios[int(u * 30)] if u < 0.1 else f"my own words {i}",
+                    "network": None, "flagged": None})
+    return out
+
+
+def test_chance_registers_no_account_in_null_cases():
+    """Family-wise: in cases where creation is independent of the marks (sign-up waves included), the
+    share of cases where chance makes any registration batch, or registers any account with a network
+    of accounts that share a mark, stays at or under alpha."""
+    alpha, cases = 0.05, 60
+    batch_hits = kin_hits = 0
+    for seed in range(cases):
+        accounts = _null_accounts(seed)
+        batch_hits += bool(registration.scan(accounts, accounts, alpha)[0])
+        # a flagged "network" of 25 accounts that share a mark (bulk handles), created whenever they were
+        rng = np.random.default_rng(1000 + seed)
+        bulk = [r for r in accounts if registration.HANDLE_DIGITS.match(r["handle"])]
+        for i in rng.choice(len(bulk), 25, replace=False):
+            bulk[i].update(network=1, flagged=True)
+        kin_hits += registration.kin_of(accounts, alpha).num_rows > 0
+    # at most alpha in expectation; 8 of 60 or more would happen by chance under 5% only with p < 0.04
+    assert batch_hits <= 7 and kin_hits <= 7, (batch_hits, kin_hits)
+
+
+def test_a_planted_batch_is_found_in_a_null_case():
+    """The same null case with six accounts signed up within hours with one uncommon app: found."""
+    accounts = _null_accounts(7)
+    t = datetime(2017, 5, 3, 9)
+    for k, r in enumerate(accounts[:6]):
+        r.update(created_at=t + timedelta(hours=k), main_client="PostPlanner X")
+    sig, starts = registration.scan(accounts, accounts, 0.05)
+    assert starts > 100 and len(sig) == 1 and sig[0][0] <= 0.05 / starts
+    assert {r["account_id"] for r in sig[0][5]} == {r["account_id"] for r in accounts[:6]}

@@ -126,8 +126,14 @@ def matched_on(r, m: dict) -> list:
 
 
 def kin(case, alpha: float = 0.05) -> pa.Table:
-    """The ``registration_kin`` table (see the module docstring); nothing is written."""
-    accounts = _accounts(case)
+    """The ``registration_kin`` table of the flagged networks' kin (see the module docstring); nothing
+    is written."""
+    return kin_of(_accounts(case), alpha)
+
+
+def kin_of(accounts: list, alpha: float = 0.05) -> pa.Table:
+    """Kin of the flagged networks among ``accounts`` (dicts: ``account_id``, ``created_at``,
+    ``handle``, ``description``, ``main_client``, ``network`` where coordinated, ``flagged``)."""
     n_accounts = len(accounts)
     client_users = Counter(r["main_client"] for r in accounts if r["main_client"])
     nets = defaultdict(list)
@@ -193,18 +199,18 @@ def _hours(h: float) -> timedelta:
     return timedelta(hours=h)
 
 
-def batch_groups(case, accounts: list, taken: set, alpha: float = 0.05, first_id: int = 1) -> list:
-    """Registration groups among the accounts outside every coordinated network (and not in ``taken``):
-    significant registration batches of accounts that carry one mark (an uncommon app, bulk handles,
-    one bio), joined where they share accounts or co-act, and kept where at least ``MIN_BATCH`` of their
-    accounts co-act: a candidate link of any trace with another, or amplifying (retweeting, quoting or
-    replying to, twice or more each) the same account. Returns the evidence rows
-    (the ``registration_kin`` schema, ``network`` numbered from ``first_id``). Co-acting means any
-    candidate link (``edges``, significant or not) or amplifying the same account."""
-    outside = [r for r in accounts if r["network"] is None and r["account_id"] not in taken
-               and r["created_at"] is not None]
+def scan(outside: list, accounts: list, alpha: float = 0.05) -> tuple:
+    """Significant registration batches among ``outside`` (account dicts with ``created_at``,
+    ``main_client``, ``handle``, ``description``; ``accounts`` all of the case's, for the apps'
+    shares): ``([(p, mark, window start, window end, accounts created in it, carriers, expected)],
+    windows that could be tested)``. Each carrier of a mark opens a window of ``GAP_HOURS``; the
+    other carriers in it are counted against the window's other accounts at the mark's rate outside
+    it (Poisson), at ``alpha`` over the number of windows opened (Bonferroni), so that chance
+    registers no account of a case with probability at least about ``1 - alpha``
+    (tests/test_registration.py checks it on null cases with sign-up waves); significant windows of
+    one mark that overlap are one batch."""
     if not outside:
-        return []
+        return [], 0
     client_users = Counter(r["main_client"] for r in accounts if r["main_client"])
     carriers = defaultdict(list)
     for r in outside:
@@ -218,16 +224,55 @@ def batch_groups(case, accounts: list, taken: set, alpha: float = 0.05, first_id
     pad = _hours(PAD_HOURS)
     tests = []
     starts = sum(len(c) for c in carriers.values() if len(c) >= MIN_BATCH)  # every carrier could start a window
+    width = _hours(GAP_HOURS)
     for mark, rs in sorted(carriers.items()):
         if len(rs) < MIN_BATCH:
             continue
-        for lo, hi, _ in batches([r["created_at"] for r in rs]):
-            lo, hi = lo - pad, hi + pad
+        rs = sorted(rs, key=lambda r: (r["created_at"], r["account_id"]))
+        times = [r["created_at"] for r in rs]
+        found = []
+        for i, r in enumerate(rs):  # the window a carrier opens: its next GAP_HOURS
+            lo, hi = times[i], times[i] + width
+            inside = rs[i:bisect.bisect_right(times, hi)]
+            if len(inside) < MIN_BATCH:
+                continue
             n = bisect.bisect_right(created, hi) - bisect.bisect_left(created, lo)
-            inside = [r for r in rs if lo <= r["created_at"] <= hi]
-            lam = n * (len(rs) - len(inside) + 1) / (len(outside) - n + 1)
-            tests.append((float(gammainc(len(inside), lam)), mark, lo, hi, n, inside, lam))
-    sig = [t for t in tests if t[0] <= alpha / max(1, starts)]
+            # the carrier that opened the window is there by choice: count the others against the
+            # window's other accounts, at the mark's rate outside the window
+            lam = (n - 1) * (len(rs) - len(inside) + 1) / (len(outside) - n + 1)
+            p = float(gammainc(len(inside) - 1, lam))
+            if p <= alpha / max(1, starts):
+                found.append((p, lo, hi, n, inside, lam))
+        for group in _overlapping(found):  # windows of one mark that overlap are one batch
+            p, lo, hi, n, inside, lam = min(group, key=lambda x: x[0])
+            members = {r["account_id"]: r for g in group for r in g[4]}
+            tests.append((p, mark, min(g[1] for g in group) - pad, max(g[2] for g in group) + pad, n,
+                          [members[a] for a in sorted(members)], lam))
+    return tests, starts
+
+
+def _overlapping(windows: list) -> list:
+    """``windows`` (``(p, start, end, ...)``, in start order) grouped where they overlap."""
+    out = []
+    for w in windows:
+        if out and w[1] <= max(x[2] for x in out[-1]):
+            out[-1].append(w)
+        else:
+            out.append([w])
+    return out
+
+
+def batch_groups(case, accounts: list, taken: set, alpha: float = 0.05, first_id: int = 1) -> list:
+    """Registration groups among the accounts outside every coordinated network (and not in ``taken``):
+    significant registration batches of accounts that carry one mark (an uncommon app, bulk handles,
+    one bio), joined where they share accounts or co-act, and kept where at least ``MIN_BATCH`` of their
+    accounts co-act: a candidate link of any trace with another, or amplifying (retweeting, quoting or
+    replying to, twice or more each) the same account. Returns the evidence rows
+    (the ``registration_kin`` schema, ``network`` numbered from ``first_id``). Co-acting means any
+    candidate link (``edges``, significant or not) or amplifying the same account."""
+    outside = [r for r in accounts if r["network"] is None and r["account_id"] not in taken
+               and r["created_at"] is not None]
+    sig, starts = scan(outside, accounts, alpha)
     if not sig:
         return []
     parent = {}
@@ -421,4 +466,4 @@ def _add_group(case, gid: int, size: int, p: float, res: dict) -> None:
     eng.execute(f"INSERT INTO operations ({', '.join(op)}) VALUES ({', '.join('?' * len(op))})", list(op.values()))
 
 
-__all__ = ["kin", "batch_groups", "attach", "batches", "marks", "matched_on", "KIN"]
+__all__ = ["kin", "kin_of", "scan", "batch_groups", "attach", "batches", "marks", "matched_on", "KIN"]
