@@ -26,10 +26,10 @@ another's). Two tests use them.
 
 **Registration groups**, among the accounts outside every coordinated network and its kin:
 
-1. for each mark of the case (each app under 5% of all accounts, bulk handles, each bio), the runs of
-   three or more carriers created with no gap over ``GAP_HOURS``; a run is a registration batch when
-   its count of carriers is beyond chance (Poisson with the window's accounts times the mark's rate
-   elsewhere), at ``alpha`` divided by the number of carriers (each could start a window);
+1. for each mark of the case (each app under 5% of all accounts, bulk handles, each bio), each
+   carrier opens a window of the next ``GAP_HOURS``; the window is a registration batch when the
+   other carriers in it are beyond chance (Poisson: the window's other accounts times the mark's rate
+   outside it), at ``alpha`` divided by the number of windows opened (:func:`scan`);
 2. batches are joined where they share accounts, where their accounts amplify the same account
    (three or more of them, twice or more each) or hold any candidate link of any trace (``edges``,
    significant or not); a group needs three or more accounts that co-act in one of those ways;

@@ -22,6 +22,9 @@ CAVEATS = [
     "Significance is measured against a null model that keeps each account's volume and each object's "
     "popularity and burstiness. Real accounts are not exchangeable: communities that share interests "
     "will exceed the null more often than the stated false-discovery rate suggests.",
+    "Accounts flagged by how they were registered (created with an operation's accounts and carrying "
+    "its app, handle pattern or bio) took no coordinated action that the data shows; the platform's own "
+    "registration records (IP addresses, phone numbers, emails) are what would confirm them.",
     "Times are UTC as the source gives them; archive times have minute resolution unless the post id "
     "carries milliseconds.",
     "Every number here comes from the data listed under Provenance; nothing was fetched from the network.",
