@@ -32,12 +32,14 @@ def world(tmp_path_factory):
         kin = case.table("registration_kin").to_pylist()
         groups = case.engine.query("SELECT * FROM groups WHERE status = 'registered'").to_pylist()
         acc = {r["account_id"]: r for r in accounts_table(case).to_pylist()}
-        api.run_checks(case)  # a second time: the same registrations, none doubled
+        api.run_checks(case)  # a second time: the same registrations, none doubled, no row lost
         again = case.table("registration_kin").to_pylist()
+        assert sorted(case.table("clusters").to_pylist(), key=lambda r: r["account_id"]) == \
+            sorted(clusters.values(), key=lambda r: r["account_id"])
         again_groups = case.engine.scalar("SELECT count(*) FROM groups WHERE status = 'registered'")
         again_ops = case.engine.scalar("SELECT count(*) FROM operations WHERE verdict = 'registered'")
     html = (out / "report.html").read_text(encoding="utf-8")
-    return truth, clusters, kin, groups, acc, html, (again, again_groups, again_ops)
+    return truth, clusters, kin, groups, acc, html, (again, again_groups, again_ops), out
 
 
 def _of(truth, group, role=None):
@@ -60,7 +62,7 @@ def test_dormant_accounts_are_registered_with_their_operation(world):
 
 
 def test_an_expert_boost_is_a_registration_group_and_a_newsroom_is_not(world):
-    truth, clusters, kin, groups, acc, html, _ = world
+    truth, clusters, kin, groups, acc, html, *_ = world
     boost = _of(truth, "op2-moscow-expert-boost", "operator")
     found = [a for a in boost if clusters.get(a, {}).get("status") == "registered"]
     assert len(found) >= 0.6 * len(boost), (len(found), len(boost))
@@ -78,8 +80,19 @@ def test_an_expert_boost_is_a_registration_group_and_a_newsroom_is_not(world):
 
 
 def test_checks_rerun_leave_the_registrations_as_they_were(world):
-    _, _, kin, groups, _, _, (again, again_groups, again_ops) = world
+    _, _, kin, groups, _, _, (again, again_groups, again_ops), out = world
     assert again == kin and again_groups == len(groups) == again_ops
+    # an account registered from a small cluster gets its small cluster back when registration is undone
+    with Case(out / "case.duckdb") as case:
+        registration.reset(case)
+        a = kin[0]["account_id"]
+        case.engine.execute("INSERT INTO clusters (account_id, cluster, cluster_size, is_candidate, status) "
+                            "VALUES (?, 999, 2, false, 'small')", [a])
+        registration.attach(case)
+        assert case.engine.scalar("SELECT status FROM clusters WHERE account_id = ?", [a]) == "registered"
+        registration.reset(case)
+        assert case.engine.query("SELECT cluster, status FROM clusters WHERE account_id = ?", [a]).to_pylist() == \
+            [{"cluster": 999, "status": "small"}]
 
 
 def test_batches_split_on_gaps_and_need_three():

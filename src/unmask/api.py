@@ -343,8 +343,7 @@ def _covertness(case: Case) -> None:
     from unmask.network import covertness, registration
 
     info = case.get_meta("analyse") or {}
-    case.engine.execute("DELETE FROM clusters WHERE status = 'registered'")  # an earlier run's: not members
-    case.engine.execute("DELETE FROM groups WHERE status = 'registered'")
+    registration.reset(case)  # an earlier run's registered accounts are not members of any network
     res = covertness.assess(case)
     alpha = info.get("alpha", 0.05)
     added = ["coordination_p", "covertness", "covertness_verdict", "covertness_summary", "verdict"]

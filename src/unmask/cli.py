@@ -291,7 +291,9 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_
         out.print(f"{name}: {s['candidate_pairs']:,} co-acting pairs, {when}", highlight=False)
     out.print(f"{ana['significant_links']:,} significant links (FDR {alpha}, ~{ana['expected_false_links']:.1f} "
               f"expected false); {ana['candidate_operations']} candidate operations (coordinated and covert), "
-              f"{ana.get('open_networks', 0)} coordinated groups with no sign of concealment", highlight=False)
+              f"{ana.get('open_networks', 0)} coordinated groups with no sign of concealment; "
+              f"{ana.get('registered_accounts', 0) + ana.get('registration_group_accounts', 0)} accounts flagged by "
+              "how they were registered", highlight=False)
     if with_content:
         out.print(f"content: {info.get('analysed', 'all')} posts analysed for techniques; "
                   f"{info['significant_group_techniques']} group-technique shares above the organic accounts'",
@@ -352,6 +354,14 @@ def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, null_worlds, gr
     out.print(f"case: {result['case']}\nreport: {result.get('report')}", highlight=False)
 
 
+def _registration_line(analyse: dict) -> str:
+    """One line on the accounts found by how they were registered (no coordinated action seen)."""
+    return (f"{analyse.get('registered_accounts', 0)} accounts with no coordinated action (dormant) registered with "
+            f"a network, {analyse.get('registration_groups', 0)} registration groups "
+            f"({analyse.get('registration_group_accounts', 0)} accounts: an expert and its boosters, who retweet "
+            "like an audience) flagged by how their accounts were signed up (docs/methods.md, Registration).\n")
+
+
 def _open_line(analyse: dict, camp: dict) -> str:
     """One line on the coordinated groups that hide nothing (listed as open, not flagged)."""
     line = f"{analyse.get('open_networks', 0)} coordinated groups show no sign of concealment (listed as open)"
@@ -378,8 +388,7 @@ def demo(out_dir, posts, seed, quiet):
               f"{ev['precision']:.2f}, recall {ev['recall']:.2f}, organic false-positive rate "
               f"{ev['organic_fpr']:.3f} against the simulator's labels.\n"
               + "".join(f"  {op}: {share:.0%} of its accounts flagged\n" for op, share in ev["per_operation"].items())
-              + "(an expert boost retweets like a popular account's regulars and is not flagged by its retweets; "
-                "dormant accounts barely post: docs/methods.md)\n"
+              + _registration_line(result["analyse"])
               + _open_line(result["analyse"], ev.get("open_campaigns", {}))
               + f"Report: {result.get('report')}", highlight=False)
 

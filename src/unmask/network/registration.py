@@ -140,7 +140,9 @@ def kin_of(accounts: list, alpha: float = 0.05) -> pa.Table:
     for r in accounts:
         if r["flagged"] and r["network"] is not None:
             nets[r["network"]].append(r)
-    outside = [r for r in accounts if r["network"] is None and r["created_at"] is not None]
+    outside = sorted((r for r in accounts if r["network"] is None and r["created_at"] is not None),
+                     key=lambda r: (r["created_at"], r["account_id"]))
+    created = [r["created_at"] for r in outside]
     tests = []
     for net, members in sorted(nets.items()):
         m = marks(members, n_accounts, client_users)
@@ -151,19 +153,21 @@ def kin_of(accounts: list, alpha: float = 0.05) -> pa.Table:
             continue
         pad = _hours(PAD_HOURS)
         spans = [(lo - pad, hi + pad, size) for lo, hi, size in wins]
-        inside = [[r for r in outside if lo <= r["created_at"] <= hi] for lo, hi, _ in spans]
-        elsewhere = [r for r in outside if not any(lo <= r["created_at"] <= hi for lo, hi, _ in spans)]
-        carried = Counter(frozenset(matched_on(r, m)) for r in elsewhere)
+        cuts = [(bisect.bisect_left(created, lo), bisect.bisect_right(created, hi)) for lo, hi, _ in spans]
+        inside = [outside[i:j] for i, j in cuts]
+        within = set().union(*(range(i, j) for i, j in cuts))
+        carried = Counter(frozenset(matched_on(r, m)) for k, r in enumerate(outside) if k not in within)
+        elsewhere = len(outside) - len(within)
 
         def rate(on):  # share of accounts elsewhere that carry all of ``on`` (plus one: never zero)
-            return (sum(k for s, k in carried.items() if s >= on) + 1) / (len(elsewhere) + 1)
+            return (sum(k for s, k in carried.items() if s >= on) + 1) / (elsewhere + 1)
 
         for (lo, hi, size), cands in zip(spans, inside):
             hits = [(r, frozenset(matched_on(r, m))) for r in cands]
             hits = [(r, on) for r, on in hits if on]
             if not hits:
                 continue
-            lam = len(cands) * (sum(k for s, k in carried.items() if s) + 1) / (len(elsewhere) + 1)
+            lam = len(cands) * (sum(k for s, k in carried.items() if s) + 1) / (elsewhere + 1)
             win = (net, lo, hi, size, len(cands))
             tests.append((float(gammainc(len(hits), lam)), lam, win, hits))  # k or more of the window's accounts
             for r, on in hits:  # one account whose marks together are rare enough on their own
@@ -376,12 +380,7 @@ def attach(case, alpha: float = 0.05) -> dict:
     accounts to ``clusters`` as ``registered``, and each registration group to ``groups`` and
     ``operations`` (replacing those of an earlier run). Returns ``{kin, groups, group_accounts}``."""
     eng = case.engine
-    eng.execute("DELETE FROM clusters WHERE status = 'registered'")
-    eng.execute("DELETE FROM groups WHERE status = 'registered'")
-    if case.has_table("covertness"):
-        eng.execute("DELETE FROM covertness WHERE level = 'network' AND group_id NOT IN (SELECT cluster FROM groups)")
-    if case.has_table("operations") and "verdict" in case.table("operations").column_names:
-        eng.execute("DELETE FROM operations WHERE verdict = 'registered'")
+    reset(case)
     table = kin(case, alpha)
     first = int(eng.scalar("SELECT greatest((SELECT max(greatest(coalesce(cluster, 0), coalesce(network, 0))) "
                            "FROM clusters), (SELECT max(cluster) FROM groups), 0)") or 0) + 1
@@ -413,6 +412,9 @@ def attach(case, alpha: float = 0.05) -> dict:
         SELECT k.account_id, k.network, k.network >= ? AS grouped, g.size, g.p FROM registration_kin k
         LEFT JOIN (SELECT network, count(*) AS size, min(p) AS p FROM registration_kin GROUP BY network) g
         USING (network)""", [first])
+    # the rows of accounts that were in a small or weak cluster, kept so that a re-run can put them back
+    eng.execute("CREATE OR REPLACE TABLE registration_replaced AS "
+                "SELECT * FROM clusters WHERE account_id IN (SELECT account_id FROM _reg)")
     eng.execute("DELETE FROM clusters WHERE account_id IN (SELECT account_id FROM _reg)")
     eng.execute("""
         INSERT INTO clusters (account_id, cluster, cluster_size, is_candidate, network, cell, group_p, group_q,
@@ -430,6 +432,27 @@ def attach(case, alpha: float = 0.05) -> dict:
     eng.execute("DROP TABLE _reg")
     return {"kin": n_kin, "groups": len(groups), "group_accounts": len(extra),
             "groups_not_flagged": dict(sorted(not_flagged.items()))}
+
+
+def reset(case) -> None:
+    """Undo an earlier :func:`attach`: registered accounts out of ``clusters`` (the small or weak
+    clusters' rows they replaced put back), registration groups out of ``groups``, ``covertness``
+    and ``operations``."""
+    eng = case.engine
+    if not case.has_table("clusters"):
+        return
+    eng.execute("DELETE FROM clusters WHERE status = 'registered'")
+    if case.has_table("registration_replaced"):
+        eng.execute("INSERT INTO clusters BY NAME SELECT * FROM registration_replaced "
+                    "WHERE account_id NOT IN (SELECT account_id FROM clusters)")
+        eng.execute("DELETE FROM registration_replaced")
+    if case.has_table("groups"):
+        eng.execute("DELETE FROM groups WHERE status = 'registered'")
+        if case.has_table("covertness"):
+            eng.execute("DELETE FROM covertness WHERE level = 'network' AND group_id NOT IN "
+                        "(SELECT cluster FROM groups)")
+    if case.has_table("operations") and "verdict" in case.table("operations").column_names:
+        eng.execute("DELETE FROM operations WHERE verdict = 'registered'")
 
 
 def _add_group(case, gid: int, size: int, p: float, res: dict) -> None:
@@ -466,4 +489,4 @@ def _add_group(case, gid: int, size: int, p: float, res: dict) -> None:
     eng.execute(f"INSERT INTO operations ({', '.join(op)}) VALUES ({', '.join('?' * len(op))})", list(op.values()))
 
 
-__all__ = ["kin", "kin_of", "scan", "batch_groups", "attach", "batches", "marks", "matched_on", "KIN"]
+__all__ = ["kin", "kin_of", "scan", "batch_groups", "attach", "reset", "batches", "marks", "matched_on", "KIN"]
