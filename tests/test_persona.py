@@ -84,7 +84,8 @@ def test_cluster_rhythm_matches_the_operators_zone(sim_run):
     with Case(sim_run["out"] / "case.duckdb", read_only=True) as case:
         case.engine.execute(f"CREATE TEMP TABLE labels AS SELECT * FROM read_csv('{sim_run['labels']}', all_varchar=true)")
         members = case.engine.query("""SELECT c.cluster, l.label, l.operator_tz FROM clusters c
-                                       JOIN labels l USING (account_id) WHERE c.is_candidate""").to_pylist()
+                                       JOIN labels l USING (account_id)
+                                       WHERE c.is_candidate AND c.cluster IS NOT NULL""").to_pylist()
         zones = {r["cluster"]: r for r in case.table("cluster_personas").to_pylist()}
         mid = case.engine.scalar("SELECT epoch_ms(median(created_at)) FROM posts")
     checked = 0

@@ -357,6 +357,10 @@ def _covertness(case: Case) -> None:
         FROM operations o LEFT JOIN groups g USING (cluster) WHERE g.status IS DISTINCT FROM 'registered'
         ORDER BY rank""")
     registered = registration.attach(case, alpha)
+    if registered["groups"]:  # the registration groups' pooled rhythm, beside the networks'
+        from unmask.persona.checks import cluster_profiles
+
+        cluster_profiles(case)
     case.write_table("account_scores", scores.account_scores(case, alpha))
     info.update({"coordinated_networks": res["networks"], "candidate_operations": res["flagged_networks"],
                  "open_networks": res["open_networks"], "unassessed_networks": res["unassessed_networks"],

@@ -129,8 +129,11 @@ def cluster_profiles(case) -> pa.Table:
     if not case.has_table("clusters"):
         case.write_table("cluster_personas", schema.empty_table())
         return schema.empty_table()
+    # coordinated networks and registration groups (unmask.network.registration); kin have no cluster
     rows = eng.query(f"""SELECT c.cluster, {eng.epoch_ms('p.created_at')} AS t FROM posts p
-                         JOIN clusters c USING (account_id) WHERE c.{COORDINATED} ORDER BY c.cluster, t""")
+                         JOIN clusters c USING (account_id)
+                         WHERE c.{COORDINATED} OR (c.status = 'registered' AND c.cluster IS NOT NULL)
+                         ORDER BY c.cluster, t""")
     clusters = rows.column("cluster").to_pylist()
     ids = sorted(set(clusters))
     out = []
