@@ -29,7 +29,8 @@ another's). Two tests use them.
 1. for each mark of the case (each app under 5% of all accounts, bulk handles, each bio), each
    carrier opens a window of the next ``GAP_HOURS``; the window is a registration batch when the
    other carriers in it are beyond chance (Poisson: the window's other accounts times the mark's rate
-   outside it), at ``alpha`` divided by the number of windows opened (:func:`scan`);
+   outside it), at ``alpha`` shared by the kinds of mark and then by the windows each opens
+   (:func:`scan`);
 2. batches are joined where they share accounts, where their accounts amplify the same account
    (three or more of them, twice or more each) or hold any candidate link of any trace (``edges``,
    significant or not); a group needs three or more accounts that co-act in one of those ways;
@@ -209,25 +210,36 @@ def scan(outside: list, accounts: list, alpha: float = 0.05) -> tuple:
     shares): ``([(p, mark, window start, window end, accounts created in it, carriers, expected)],
     windows that could be tested)``. Each carrier of a mark opens a window of ``GAP_HOURS``; the
     other carriers in it are counted against the window's other accounts at the mark's rate outside
-    it (Poisson), at ``alpha`` over the number of windows opened (Bonferroni), so that chance
+    it (Poisson), at ``alpha`` shared equally by the kinds of mark (apps, handles, bios) and then
+    by the windows of each kind (weighted Bonferroni), so that chance
     registers no account of a case with probability at least about ``1 - alpha``
     (tests/test_registration.py checks it on null cases with sign-up waves); significant windows of
     one mark that overlap are one batch."""
     if not outside:
         return [], 0
     client_users = Counter(r["main_client"] for r in accounts if r["main_client"])
-    carriers = defaultdict(list)
+    carriers, kind = defaultdict(list), {}
     for r in outside:
         if r["main_client"] and client_users[r["main_client"]] < UNCOMMON * len(accounts):
             carriers[f"posts mainly with {r['main_client']}"].append(r)
+            kind[f"posts mainly with {r['main_client']}"] = "app"
         if HANDLE_DIGITS.match(r["handle"] or ""):
             carriers["bulk sign-up handle"].append(r)
+            kind["bulk sign-up handle"] = "handle"
         if len((r["description"] or "").strip()) >= MIN_BIO:
             carriers[f'the bio "{r["description"].strip()[:60]}"'].append(r)
+            kind[f'the bio "{r["description"].strip()[:60]}"'] = "bio"
     created = sorted(r["created_at"] for r in outside)
     pad = _hours(PAD_HOURS)
     tests = []
-    starts = sum(len(c) for c in carriers.values() if len(c) >= MIN_BATCH)  # every carrier could start a window
+    # every carrier opens a window: alpha is shared equally by the kinds of mark (apps, handles,
+    # bios), then among each kind's windows (weighted Bonferroni), so that a case's many shared bios
+    # do not dilute a batch of bulk handles
+    opened = Counter()
+    for mark, rs in carriers.items():
+        if len(rs) >= MIN_BATCH:
+            opened[kind[mark]] += len(rs)
+    starts = sum(opened.values())
     width = _hours(GAP_HOURS)
     for mark, rs in sorted(carriers.items()):
         if len(rs) < MIN_BATCH:
@@ -245,7 +257,7 @@ def scan(outside: list, accounts: list, alpha: float = 0.05) -> tuple:
             # window's other accounts, at the mark's rate outside the window
             lam = (n - 1) * (len(rs) - len(inside) + 1) / (len(outside) - n + 1)
             p = float(gammainc(len(inside) - 1, lam))
-            if p <= alpha / max(1, starts):
+            if p <= alpha / len(opened) / opened[kind[mark]]:
                 found.append((p, lo, hi, n, inside, lam))
         for group in _overlapping(found):  # windows of one mark that overlap are one batch
             p, lo, hi, n, inside, lam = min(group, key=lambda x: x[0])
@@ -336,7 +348,7 @@ def batch_groups(case, accounts: list, taken: set, alpha: float = 0.05, first_id
                 "window_accounts": n, "matched": len(inside), "expected": lam, "p": p, "matched_on": mark,
                 "evidence": (f"one of {len(inside)} accounts created between {lo:%Y-%m-%d %H:%M} and {hi:%Y-%m-%d %H:%M} "
                              f"with {mark}, where {lam:.2g} of the {n} accounts created then would carry it by chance "
-                             f"(p = {p:.1e}, {starts} possible windows); {role}; {len(core)} of the group's "
+                             f"(p = {p:.1e}; one of {starts} windows tested); {role}; {len(core)} of the group's "
                              f"{len(comp)} accounts co-act or amplify the same accounts, though no more than chance "
                              "or an audience explains")})
         gid += 1
