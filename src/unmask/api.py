@@ -66,7 +66,7 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
 
             raise ParameterError(f"parameter given for trace {key!r}, which is not run (running {names})")
     eng, own = _engine_for(case, engine)
-    stats, timings = {}, {}
+    stats, timings, tested = {}, {}, {}
     case.engine.register("_ev_empty", EVIDENCE_SCHEMA.empty_table())
     case.engine.create_table("_edge_evidence_new", "SELECT * FROM _ev_empty")
     case.engine.unregister("_ev_empty")
@@ -82,7 +82,9 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
             t0 = time.perf_counter()
             res = run_trace(eng, name, windows.get(name), min_weights.get(name), max_neighbors, evidence_k,
                             shuffles, seed)
+            t1 = time.perf_counter()
             _store_edges(case, significance.trace_pvalues(res), first=i == 0)
+            tested[name] = round(time.perf_counter() - t1, 3)
             for batch in res.evidence_batches():  # into the case a batch at a time: bounded memory
                 case.engine.register("_ev_batch", batch.cast(EVIDENCE_SCHEMA))
                 case.engine.execute("INSERT INTO _edge_evidence_new SELECT * FROM _ev_batch")
@@ -105,14 +107,16 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
             timings[t] = 0.0
         names = kept_traces + names
     m_total = sum(s["candidate_pairs"] for s in stats.values())
+    t1 = time.perf_counter()
     n_edges = significance.store_qvalues(case.engine, "_edges_new", "edges", m_total)
+    tested["q_values"] = round(time.perf_counter() - t1, 3)
     case.engine.drop("_edges_new")
     case.engine.execute("CREATE OR REPLACE TABLE edge_evidence AS SELECT * FROM _edge_evidence_new")
     case.engine.drop("_edge_evidence_new")
     case.set_meta("detect", {"traces": names, "kept": kept_traces, "recomputed_stale": stale, "posts": n_posts,
                              "engine": engine, "max_neighbors": max_neighbors,
                              "evidence_k": evidence_k, "shuffles": shuffles, "seed": seed, "stats": stats, "seconds": timings,
-                             "unmask_version": __version__})
+                             "significance_seconds": tested, "unmask_version": __version__})
     return {"edges": n_edges, "stats": stats, "seconds": timings, "kept": kept_traces, "recomputed_stale": stale}
 
 
@@ -142,12 +146,15 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5, group
     """
     info = case.get_meta("detect")
     m_pairs = sum(s["candidate_pairs"] for s in info["stats"].values())
+    clock = _Clock()
     fused = fusion.fuse_relation(case.engine, "edges", info["traces"], m_pairs)
     case.write_table("fused_edges", fused)
     sig = fused.filter(pa.compute.less_equal(fused.column("q_fused"), alpha))
+    clock.lap("fusion")
     part = clustering.leiden(sig, resolution=resolution, seed=seed, min_size=min_cluster)
     sig_rows = fusion.link_rows(sig)
     members = clustering.candidate_members(part)
+    clock.lap("clustering")
     tests = groups.test_groups(members, sig_rows, alpha, m_pairs)
     null_best = groupnull.best_null_groups(case.engine, info["traces"], m_pairs, alpha, resolution, seed,
                                            min_cluster, sig.num_rows, worlds=group_worlds) if tests else []
@@ -155,14 +162,18 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5, group
         t["selection_p"] = groupnull.selection_pvalue(t["p"], null_best) if group_worlds > 0 else None
     flagged = {g for g, t in tests.items()
                if t["q"] <= alpha and (t["selection_p"] is None or t["selection_p"] <= alpha)}
+    clock.lap("group_tests")
     cell_of = _cells(case, sig_rows, members, flagged, seed)
     clusters = _cluster_table(part, tests, flagged, cell_of)
     case.write_table("clusters", clusters)
     case.write_table("groups", _group_table(members, tests, flagged))
+    clock.lap("cells")
     ops = scores.cluster_scores(case, alpha)
     case.write_table("operations", ops)
     case.write_table("cells", scores.cell_summary(case))
     case.write_table("account_scores", scores.account_scores(case, alpha))
+    clock.lap("scores")
+    case.set_meta("analyse_seconds", clock.laps)  # apart from the summary: the report shows no timings
     expected_false = significance.expected_false(sig.column("q_fused").to_numpy(), alpha) if sig.num_rows else 0.0
     summary = {"alpha": alpha, "resolution": resolution, "seed": seed, "min_cluster": min_cluster,
                "candidate_pairs": m_pairs, "significant_links": sig.num_rows,
@@ -176,6 +187,18 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5, group
                "cells": len(set(cell_of.values()))}
     case.set_meta("analyse", summary)
     return summary
+
+
+class _Clock:
+    """Seconds per named stage, for the stage table of the benchmarks (``analyse_seconds``)."""
+
+    def __init__(self):
+        self.laps, self._t = {}, time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._t, 3)
+        self._t = now
 
 
 def _cells(case, sig_rows, members, flagged, seed) -> dict:
@@ -327,14 +350,20 @@ def run_checks(case: Case) -> None:
 
     from unmask.network import persona_types
 
+    clock = _Clock()
     checks.run_all(case)
+    clock.lap("persona_and_media")
     if not case.has_table("clusters"):  # not analysed yet: nothing to assess, rank or type
+        case.set_meta("checks_seconds", clock.laps)
         return
     _covertness(case)
     scores.add_check_scores(case)
+    clock.lap("covertness_and_registration")
     info = case.get_meta("analyse") or {}
     info["persona_types"] = persona_types.persona_types(case, seed=info.get("seed", 0))
     case.set_meta("analyse", info)
+    clock.lap("persona_types")
+    case.set_meta("checks_seconds", clock.laps)  # for the benchmarks' stage table
 
 
 def _covertness(case: Case) -> None:

@@ -123,10 +123,11 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
     if not trace.stratified:
         actions = f"SELECT account_id, object, post_id, t, '' AS stratum FROM ({actions}) x"
     engine.create_table(f"_act_{name}", actions)
-    objects = _pairs(engine, key, f"_act_{name}", w, K)
+    objects = _codes(engine, key, f"_act_{name}")
+    engine.create_reach(f"_reach_{key}", f"_rank_{key}", w)
     counts = engine.query(f"SELECT account_id, '{name}' AS trace, k FROM _accd_{key} ORDER BY acc")
     result = _finish(engine, name, key, window_s, min_weight, K, evidence_k, trace.params, objects, counts,
-                     source=f"_act_{name}")
+                     source=f"_act_{name}", pairs=f"({_pair_sql(engine, key, K)})")
     if trace.rhythm_null and shuffles > 0:
         result.stats["rhythm_null"] = rhythm_null(engine, trace, result, w, K, shuffles, seed)
     engine.drop(f"_act_{name}")
@@ -169,17 +170,17 @@ def _codes(engine, n, source, objects=None, min_accounts=2) -> int:
     return total
 
 
-def _pairs(engine, name, source, w, K, suffix=""):
-    """Within-window pairs of actions in ``source`` on the same object (see module docstring).
+def _pair_sql(engine, n, K) -> str:
+    """Within-window pairs of actions on the same object (see module docstring), as SQL over the
+    codes of :func:`_codes` (``_rank_{n}``) and ``_reach_{n}``.
 
     ``Engine.create_reach`` counts each action's later actions on its object within ``t + w``
     (a range window in SQL, an ASOF join on DuckDB); each action is joined to at most ``K``
-    of them by rank. ``rn_a``/``rn_b`` are the ranks of account_a's and account_b's posts.
+    of them by rank. ``rn_a``/``rn_b`` are the ranks of account_a's and account_b's posts. The
+    pairs are never stored whole (on a large case they are hundreds of millions of rows): the
+    callers aggregate them as they stream, and read them again only for what they keep.
     """
-    n = name + suffix
-    objects = _codes(engine, n, source)
-    engine.create_reach(f"_reach_{n}", f"_rank_{n}", w)
-    engine.create_table(f"_pairs_{n}", f"""
+    return f"""
         SELECT CASE WHEN a.acc < b.acc THEN a.acc ELSE b.acc END AS acc_a,
                CASE WHEN a.acc < b.acc THEN b.acc ELSE a.acc END AS acc_b,
                a.oid AS oid,
@@ -191,8 +192,7 @@ def _pairs(engine, name, source, w, K, suffix=""):
                      {engine.explode_range(f'CASE WHEN n_within > {K} THEN {K} ELSE n_within END')} AS d
               FROM _reach_{n} WHERE n_within > 0) a
         JOIN _rank_{n} b ON b.oid = a.oid AND b.rn = a.rn + a.d
-        WHERE a.acc <> b.acc""")
-    return objects
+        WHERE a.acc <> b.acc"""
 
 
 WEEK_MS = 7 * 86_400_000
@@ -222,35 +222,42 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     accounts = result.account_actions.column("account_id").combine_chunks().cast(pa.string())
     rng = np.random.default_rng(seed)
     shifts = np.concatenate([rng.integers(1, slots, len(accounts)) * unit for _ in range(shuffles)])
-    engine.register("_shift", pa.table({"account_id": pa.concat_arrays([accounts] * shuffles),
-                                        "r": pa.array(np.repeat(np.arange(shuffles, dtype=np.int64), len(accounts))),
-                                        "shift": pa.array(shifts.astype(np.int64))}))
     period = slots * unit
     # Only accounts on a candidate edge matter: a pair's shifted co-actions depend on its own two timelines.
     ends = pa.concat_arrays([result.edges.column("account_a").combine_chunks().cast(pa.string()),
                              result.edges.column("account_b").combine_chunks().cast(pa.string())])
     engine.register("_cand_acc", pa.table({"account_id": pa.compute.unique(ends)}))
-    shifted = f"{span['lo']} + ((a.t - {span['lo']} + s.shift) % {period})"
-    obj = trace.time_object(shifted) if trace.time_object else "a.object"
-    engine.create_table(f"_act_{name}_s", f"""
-        SELECT a.account_id, CAST(s.r AS STRING) || '|' || {obj} AS object, a.post_id, {shifted} AS t
-        FROM _act_{name} a JOIN _shift s ON s.account_id = a.account_id
-        WHERE a.account_id IN (SELECT account_id FROM _cand_acc)""")
-    _pairs(engine, name, f"_act_{name}_s", w, K, suffix="_s")
     engine.register("_cand", pa.table({"i": pa.array(np.arange(result.edges.num_rows, dtype=np.int64)),
                                        "account_a": result.edges.column("account_a"),
                                        "account_b": result.edges.column("account_b")}))
-    # Per edge: its co-actions in each shifted world (counted in the engine), averaged over the
-    # worlds where the two timelines really moved apart (an equal shift reproduces the observed
-    # alignment and says nothing about chance); NaN when they never did. Arrays, no Python loop.
-    found = engine.query(f"""
-        SELECT c.i, CAST(substr(o.object, 1, instr(o.object, '|') - 1) AS BIGINT) AS r, count(*) AS n
-        FROM _pairs_{name}_s p JOIN _objn_{name}_s o ON o.oid = p.oid
-             JOIN _accd_{name}_s da ON da.acc = p.acc_a JOIN _accd_{name}_s db ON db.acc = p.acc_b
-             JOIN _cand c ON c.account_a = da.account_id AND c.account_b = db.account_id
-        GROUP BY c.i, CAST(substr(o.object, 1, instr(o.object, '|') - 1) AS BIGINT)""")
-    for t in ("_act_", "_rank_", "_reach_", "_objn_", "_accd_", "_pairs_"):
-        engine.drop(f"{t}{name}_s")
+    shifted = f"{span['lo']} + ((a.t - {span['lo']} + s.shift) % {period})"
+    obj = trace.time_object(shifted) if trace.time_object else "a.object"
+    n = f"{name}_s"
+    found = []
+    # One shifted world at a time (a world's objects never meet another's, so the counts are the
+    # same as in one pass over all worlds), and its pairs are counted per candidate edge as they
+    # stream: memory and spill stay those of one world.
+    for r in range(shuffles):
+        engine.register("_shift", pa.table({"account_id": accounts,
+                                            "shift": pa.array(shifts[r * len(accounts):(r + 1) * len(accounts)]
+                                                              .astype(np.int64))}))
+        engine.create_table(f"_act_{n}", f"""
+            SELECT a.account_id, {obj} AS object, a.post_id, {shifted} AS t
+            FROM _act_{name} a JOIN _shift s ON s.account_id = a.account_id
+            WHERE a.account_id IN (SELECT account_id FROM _cand_acc)""")
+        _codes(engine, n, f"_act_{n}")
+        engine.create_reach(f"_reach_{n}", f"_rank_{n}", w)
+        engine.create_table(f"_candc_{n}", f"""
+            SELECT c.i, da.acc AS acc_a, db.acc AS acc_b FROM _cand c
+            JOIN _accd_{n} da ON da.account_id = c.account_a JOIN _accd_{n} db ON db.account_id = c.account_b""")
+        # Per edge: its co-actions in this world, counted in the engine.
+        found.append(engine.query(f"""
+            SELECT c.i, CAST({r} AS BIGINT) AS r, count(*) AS n
+            FROM ({_pair_sql(engine, n, K)}) p JOIN _candc_{n} c ON c.acc_a = p.acc_a AND c.acc_b = p.acc_b
+            GROUP BY c.i"""))
+        for t in ("_act_", "_rank_", "_reach_", "_objn_", "_accd_", "_candc_"):
+            engine.drop(f"{t}{n}")
+    found = pa.concat_tables(found)
     # the worlds where the two timelines really moved apart, per edge (shuffles x edges)
     index = {}
     for end in ("account_a", "account_b"):
@@ -277,18 +284,23 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed}
 
 
-def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, objects, counts, source=None):
+def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, objects, counts, source=None,
+            pairs=None):
     """Aggregate pairs into edges, keep an evidence sample, and compute each edge's null expectation.
 
-    Reads ``_pairs_{key}`` (acc_a, acc_b, oid, rn_a, rn_b, dt_ms, t1: the earlier action's time,
-    n_acc), the codes of :func:`_codes` and ``_reach_{key}`` (one row per action with its
-    ``n_within``); ``counts`` (account_id, trace, k) are the actions per account. The expectation
-    (``expected``, the popularity null's lambda) comes from ``_lam_{key}`` (acc_a, acc_b, lam) when
-    the caller made one (a trace with a null of its own), else from :func:`_popularity_null` over
-    ``source`` (the actions, with their ``stratum``). Each helper table is dropped as soon as it has
-    served, so that the engine's memory goes to the next step; the code tables stay for the
-    evidence until ``release``.
+    ``pairs`` is a relation (a table name, or SQL in parentheses; ``_pairs_{key}`` by default) with
+    acc_a, acc_b, oid, rn_a, rn_b, dt_ms, t1 (the earlier action's time) and n_acc. It is read twice
+    and never stored whole: once aggregated into edges, once more for the pairs of the edges kept
+    (``weight >= min_weight``), which alone feed the evidence and the repeat correction. Also reads
+    the codes of :func:`_codes` and ``_reach_{key}`` (one row per action with its ``n_within``);
+    ``counts`` (account_id, trace, k) are the actions per account. The expectation (``expected``,
+    the popularity null's lambda) comes from ``_lam_{key}`` (acc_a, acc_b, lam) when the caller
+    made one (a trace with a null of its own), else from :func:`_popularity_null` over ``source``
+    (the actions, with their ``stratum``). Each helper table is dropped as soon as it has served,
+    so that the engine's memory goes to the next step; the code tables stay for the evidence until
+    ``release``.
     """
+    pairs = pairs or f"_pairs_{key}"
     stats = engine.query(f"""
         SELECT sum(n_within) AS window_pairs,
                sum(CASE WHEN n_within > {K} THEN n_within - {K} ELSE 0 END) AS pairs_skipped_hot,
@@ -296,12 +308,27 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
         FROM _reach_{key}""").to_pylist()[0]
     if source is not None:
         _stratum_reach(engine, key, source)
-    engine.drop(f"_reach_{key}")
     stats = {k: int(v or 0) for k, v in stats.items()}
     stats.update(actions=int(pa.compute.sum(counts.column("k")).as_py() or 0), objects=objects,
                  accounts=counts.num_rows)
-    stats["cross_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _pairs_{key}").column(0)[0].as_py())
     n_accounts = counts.num_rows
+    if min_weight <= 1:  # every pair is kept: read them once
+        engine.create_table(f"_kept_{key}", f"SELECT * FROM {pairs} p")
+        pairs = f"_kept_{key}"
+    # Weights first, with nothing else: most pairs co-act once (on a hot object nearly all), and a
+    # count is the cheapest aggregate over hundreds of millions of them.
+    engine.create_table(f"_weights_{key}", f"SELECT acc_a, acc_b, count(*) AS weight FROM {pairs} p GROUP BY acc_a, acc_b")
+    totals = engine.query(f"SELECT count(*) AS n, sum(weight) AS w FROM _weights_{key}").to_pylist()[0]
+    stats["cross_pairs"] = int(totals["w"] or 0)
+    stats["candidate_pairs"] = int(totals["n"] or 0)
+    if min_weight > 1:  # only the pairs of kept edges matter from here on
+        engine.create_table(f"_kept_{key}", f"""
+            SELECT p.* FROM {pairs} p
+            JOIN (SELECT acc_a, acc_b FROM _weights_{key} WHERE weight >= {int(min_weight)}) e
+              ON e.acc_a = p.acc_a AND e.acc_b = p.acc_b""")
+    engine.drop(f"_weights_{key}")
+    engine.drop(f"_pairs_{key}")
+    engine.drop(f"_reach_{key}")
     engine.create_table(f"_edges_{key}", f"""
         SELECT acc_a, acc_b, count(*) AS weight,
                -- fixed-point terms: the sum is exact, so its value does not depend on the order
@@ -309,25 +336,20 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
                CAST(sum(CAST(ln(({n_accounts} + 1.0) / (n_acc + 0.0)) AS DECIMAL(18, 12))) AS DOUBLE)
                    AS rarity_weight,
                min(t1) AS first_at, max(t1 + abs(dt_ms)) AS last_at
-        FROM _pairs_{key} GROUP BY acc_a, acc_b""")
-    # Only the pairs of kept edges matter from here on (on a hot object most pairs are weight-1).
-    kept = f"_pairs_{key}" if min_weight <= 1 else f"""(
-        SELECT p.* FROM _pairs_{key} p JOIN _edges_{key} e ON e.acc_a = p.acc_a AND e.acc_b = p.acc_b
-        WHERE e.weight >= {int(min_weight)})"""
+        FROM _kept_{key} GROUP BY acc_a, acc_b""")
     # A pair's co-actions are on distinct objects unless an account acted twice on one object:
     # the (costly) distinct count runs only over the pairs on such objects.
     engine.create_table(f"_repeats_{key}", f"""
         SELECT p.acc_a, p.acc_b, count(DISTINCT p.oid) - count(*) AS fix
-        FROM {kept} p JOIN (SELECT oid FROM _objn_{key} WHERE n_act > n_acc) r ON r.oid = p.oid
+        FROM _kept_{key} p JOIN (SELECT oid FROM _objn_{key} WHERE n_act > n_acc) r ON r.oid = p.oid
         GROUP BY p.acc_a, p.acc_b""")
     engine.create_table(f"_evidence_{key}", f"""
         SELECT acc_a, acc_b, oid, rn_a, rn_b, dt_ms, CAST(k AS INTEGER) AS k FROM (
             SELECT p.*, row_number() OVER (PARTITION BY p.acc_a, p.acc_b
                                            ORDER BY abs(p.dt_ms), p.oid, p.rn_a, p.rn_b) AS k
-            FROM {kept} p WHERE {int(evidence_k)} > 0) s
+            FROM _kept_{key} p WHERE {int(evidence_k)} > 0) s
         WHERE k <= {int(evidence_k)}""")
-    engine.drop(f"_pairs_{key}")
-    stats["candidate_pairs"] = int(engine.query(f"SELECT count(*) AS n FROM _edges_{key}").column(0)[0].as_py())
+    engine.drop(f"_kept_{key}")
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
     if source is not None:
         stats["strata"] = _popularity_null(engine, key, source, min_weight)
