@@ -429,21 +429,26 @@ def _popularity_null(engine, key, source, min_weight) -> int:
         SELECT d.acc, d.k AS kt, coalesce(r.rt, 0) AS rt
         FROM _accd_{key} d LEFT JOIN (SELECT acc, sum(reach) AS rt FROM _accr_{key} GROUP BY acc) r ON r.acc = d.acc""")
     # per edge and direction: over the shared strata, sum of pref-weighted reach (s1) and plain reach (s2)
+    # The strata each kept edge's two accounts share, first and on their own: joined in one query with
+    # the rest, the planner may pair the accounts of a crowded stratum before it meets the few edges.
+    engine.create_table(f"_eshare_{key}", f"""
+        SELECT e.acc_a, e.acc_b, ka.stratum, ka.k AS ka_k, kb.k AS kb_k
+        FROM (SELECT acc_a, acc_b FROM _edges_{key} WHERE weight >= {int(min_weight)}) e
+             JOIN _acck_{key} ka ON ka.acc = e.acc_a
+             JOIN _acck_{key} kb ON kb.acc = e.acc_b AND kb.stratum = ka.stratum""")
     engine.create_table(f"_lam_{key}", f"""
         WITH sh AS (
             SELECT e.acc_a, e.acc_b,
-                   sum({_fixed(f"{_real('coalesce(ra.reach, 0)')} * (kb.k - 1 + {alpha} * m.m / {total}) / m.m")})
+                   sum({_fixed(f"{_real('coalesce(ra.reach, 0)')} * (e.kb_k - 1 + {alpha} * m.m / {total}) / m.m")})
                        AS s1_ab,
                    sum(coalesce(ra.reach, 0)) AS s2_ab,
-                   sum({_fixed(f"{_real('coalesce(rb.reach, 0)')} * (ka.k - 1 + {alpha} * m.m / {total}) / m.m")})
+                   sum({_fixed(f"{_real('coalesce(rb.reach, 0)')} * (e.ka_k - 1 + {alpha} * m.m / {total}) / m.m")})
                        AS s1_ba,
                    sum(coalesce(rb.reach, 0)) AS s2_ba
-            FROM (SELECT acc_a, acc_b FROM _edges_{key} WHERE weight >= {int(min_weight)}) e
-                 JOIN _acck_{key} ka ON ka.acc = e.acc_a
-                 JOIN _acck_{key} kb ON kb.acc = e.acc_b AND kb.stratum = ka.stratum
-                 JOIN _strm_{key} m ON m.stratum = ka.stratum
-                 LEFT JOIN _accr_{key} ra ON ra.acc = e.acc_a AND ra.stratum = ka.stratum
-                 LEFT JOIN _accr_{key} rb ON rb.acc = e.acc_b AND rb.stratum = ka.stratum
+            FROM _eshare_{key} e
+                 JOIN _strm_{key} m ON m.stratum = e.stratum
+                 LEFT JOIN _accr_{key} ra ON ra.acc = e.acc_a AND ra.stratum = e.stratum
+                 LEFT JOIN _accr_{key} rb ON rb.acc = e.acc_b AND rb.stratum = e.stratum
             GROUP BY e.acc_a, e.acc_b)
         SELECT sh.acc_a, sh.acc_b,
                CAST(tb.kt AS DOUBLE) / (tb.kt - 1 + {alpha}) * ({_real('sh.s1_ab')}
@@ -451,7 +456,7 @@ def _popularity_null(engine, key, source, min_weight) -> int:
                CAST(ta.kt AS DOUBLE) / (ta.kt - 1 + {alpha}) * ({_real('sh.s1_ba')}
                    + {alpha} * {_real('tb.rt - sh.s2_ba')} / {total}) AS lam_ba
         FROM sh JOIN _acct_{key} ta ON ta.acc = sh.acc_a JOIN _acct_{key} tb ON tb.acc = sh.acc_b""")
-    for t in ("_acck_", "_strm_", "_accr_", "_acct_"):
+    for t in ("_acck_", "_strm_", "_accr_", "_acct_", "_eshare_"):
         engine.drop(f"{t}{key}")
     return strata
 
