@@ -431,11 +431,15 @@ def _popularity_null(engine, key, source, min_weight) -> int:
     # per edge and direction: over the shared strata, sum of pref-weighted reach (s1) and plain reach (s2)
     # The strata each kept edge's two accounts share, first and on their own: joined in one query with
     # the rest, the planner may pair the accounts of a crowded stratum before it meets the few edges.
-    engine.create_table(f"_eshare_{key}", f"""
-        SELECT e.acc_a, e.acc_b, ka.stratum, ka.k AS ka_k, kb.k AS kb_k
+    # Two statements, so that no plan can join the two accounts' strata before the edges.
+    engine.create_table(f"_ea_{key}", f"""
+        SELECT e.acc_a, e.acc_b, ka.stratum, ka.k AS ka_k
         FROM (SELECT acc_a, acc_b FROM _edges_{key} WHERE weight >= {int(min_weight)}) e
-             JOIN _acck_{key} ka ON ka.acc = e.acc_a
-             JOIN _acck_{key} kb ON kb.acc = e.acc_b AND kb.stratum = ka.stratum""")
+             JOIN _acck_{key} ka ON ka.acc = e.acc_a""")
+    engine.create_table(f"_eshare_{key}", f"""
+        SELECT e.acc_a, e.acc_b, e.stratum, e.ka_k, kb.k AS kb_k
+        FROM _ea_{key} e JOIN _acck_{key} kb ON kb.acc = e.acc_b AND kb.stratum = e.stratum""")
+    engine.drop(f"_ea_{key}")
     engine.create_table(f"_lam_{key}", f"""
         WITH sh AS (
             SELECT e.acc_a, e.acc_b,
