@@ -221,7 +221,7 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
         return {"shuffles": 0, "note": "period shorter than two days: rhythm null skipped"}
     accounts = result.account_actions.column("account_id").combine_chunks().cast(pa.string())
     rng = np.random.default_rng(seed)
-    shifts = np.concatenate([rng.integers(1, slots, len(accounts)) * unit for _ in range(shuffles)])
+    by_world = np.stack([rng.integers(1, slots, len(accounts)) * unit for _ in range(shuffles)])  # worlds x accounts
     period = slots * unit
     # Only accounts on a candidate edge matter: a pair's shifted co-actions depend on its own two timelines.
     ends = pa.concat_arrays([result.edges.column("account_a").combine_chunks().cast(pa.string()),
@@ -238,9 +238,7 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     # same as in one pass over all worlds), and its pairs are counted per candidate edge as they
     # stream: memory and spill stay those of one world.
     for r in range(shuffles):
-        engine.register("_shift", pa.table({"account_id": accounts,
-                                            "shift": pa.array(shifts[r * len(accounts):(r + 1) * len(accounts)]
-                                                              .astype(np.int64))}))
+        engine.register("_shift", pa.table({"account_id": accounts, "shift": pa.array(by_world[r].astype(np.int64))}))
         engine.create_table(f"_act_{n}", f"""
             SELECT a.account_id, {obj} AS object, a.post_id, {shifted} AS t
             FROM _act_{name} a JOIN _shift s ON s.account_id = a.account_id
@@ -263,7 +261,6 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     for end in ("account_a", "account_b"):
         pos = pa.compute.index_in(result.edges.column(end), value_set=accounts)
         index[end] = pos.to_numpy(zero_copy_only=False).astype(np.int64)
-    by_world = shifts.reshape(shuffles, len(accounts))
     apart = np.empty((shuffles, result.edges.num_rows), bool)
     for r in range(shuffles):  # one world at a time: memory of one row of shifts per edge
         apart[r] = by_world[r, index["account_a"]] != by_world[r, index["account_b"]]
@@ -289,9 +286,11 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     """Aggregate pairs into edges, keep an evidence sample, and compute each edge's null expectation.
 
     ``pairs`` is a relation (a table name, or SQL in parentheses; ``_pairs_{key}`` by default) with
-    acc_a, acc_b, oid, rn_a, rn_b, dt_ms, t1 (the earlier action's time) and n_acc. It is read twice
-    and never stored whole: once aggregated into edges, once more for the pairs of the edges kept
-    (``weight >= min_weight``), which alone feed the evidence and the repeat correction. Also reads
+    acc_a, acc_b, oid, rn_a, rn_b, dt_ms, t1 (the earlier action's time) and n_acc. With a minimum
+    weight above 1 it is read twice and SQL pairs are never stored whole: once counted into weights,
+    once more for the pairs of the edges kept (``_kept_``, ``weight >= min_weight``), which alone
+    feed the edges' other aggregates, the evidence and the repeat correction; ``_edges_`` holds only
+    kept edges. Also reads
     the codes of :func:`_codes` and ``_reach_{key}`` (one row per action with its ``n_within``);
     ``counts`` (account_id, trace, k) are the actions per account. The expectation (``expected``,
     the popularity null's lambda) comes from ``_lam_{key}`` (acc_a, acc_b, lam) when the caller
@@ -352,8 +351,8 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     engine.drop(f"_kept_{key}")
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
     if source is not None:
-        stats["strata"] = _popularity_null(engine, key, source, min_weight)
-    edges = _edge_table(engine, name, key, min_weight)
+        stats["strata"] = _popularity_null(engine, key, source)
+    edges = _edge_table(engine, name, key)
     for t in ("_edges_", "_repeats_", "_lam_"):
         engine.drop(f"{t}{key}")
     return TraceResult(name, edges, key, engine, stats, counts)
@@ -399,7 +398,7 @@ def _real(expr: str) -> str:
 PRIOR = 1.0  # pseudo-actions, at the strata's overall shares, in an account's preference for each stratum
 
 
-def _popularity_null(engine, key, source, min_weight) -> int:
+def _popularity_null(engine, key, source) -> int:
     """``_lam_{key}``: each kept edge's expected co-actions under the stratified popularity null.
 
     Each object keeps its crowd and how its actions bunch in time; each account keeps its volume
@@ -428,18 +427,16 @@ def _popularity_null(engine, key, source, min_weight) -> int:
     engine.create_table(f"_acct_{key}", f"""
         SELECT d.acc, d.k AS kt, coalesce(r.rt, 0) AS rt
         FROM _accd_{key} d LEFT JOIN (SELECT acc, sum(reach) AS rt FROM _accr_{key} GROUP BY acc) r ON r.acc = d.acc""")
-    # per edge and direction: over the shared strata, sum of pref-weighted reach (s1) and plain reach (s2)
-    # The strata each kept edge's two accounts share, first and on their own: joined in one query with
-    # the rest, the planner may pair the accounts of a crowded stratum before it meets the few edges.
-    # Two statements, so that no plan can join the two accounts' strata before the edges.
+    # The strata each kept edge's two accounts share, in two statements of their own: in one query
+    # with the rest, the planner may pair the accounts of a crowded stratum before it meets the edges.
     engine.create_table(f"_ea_{key}", f"""
         SELECT e.acc_a, e.acc_b, ka.stratum, ka.k AS ka_k
-        FROM (SELECT acc_a, acc_b FROM _edges_{key} WHERE weight >= {int(min_weight)}) e
-             JOIN _acck_{key} ka ON ka.acc = e.acc_a""")
+        FROM _edges_{key} e JOIN _acck_{key} ka ON ka.acc = e.acc_a""")
     engine.create_table(f"_eshare_{key}", f"""
         SELECT e.acc_a, e.acc_b, e.stratum, e.ka_k, kb.k AS kb_k
         FROM _ea_{key} e JOIN _acck_{key} kb ON kb.acc = e.acc_b AND kb.stratum = e.stratum""")
     engine.drop(f"_ea_{key}")
+    # per edge and direction: over the shared strata, sum of pref-weighted reach (s1) and plain reach (s2)
     engine.create_table(f"_lam_{key}", f"""
         WITH sh AS (
             SELECT e.acc_a, e.acc_b,
@@ -465,7 +462,7 @@ def _popularity_null(engine, key, source, min_weight) -> int:
     return strata
 
 
-def _edge_table(engine, name, key, min_weight) -> pa.Table:
+def _edge_table(engine, name, key) -> pa.Table:
     """The kept edges: the engine gives account codes as positions in ``_accd_`` and ``n_objects``
     (the weight, corrected where an account acted twice on one object); ids come by an Arrow take.
 
@@ -477,7 +474,7 @@ def _edge_table(engine, name, key, min_weight) -> pa.Table:
                CASE WHEN l.lam_ab > l.lam_ba THEN l.lam_ab ELSE l.lam_ba END AS expected
         FROM _edges_{key} e LEFT JOIN _repeats_{key} r ON r.acc_a = e.acc_a AND r.acc_b = e.acc_b
              LEFT JOIN _lam_{key} l ON l.acc_a = e.acc_a AND l.acc_b = e.acc_b
-        WHERE e.weight >= {int(min_weight)} ORDER BY e.acc_a, e.acc_b""")
+        ORDER BY e.acc_a, e.acc_b""")
     ids = engine.query(f"SELECT account_id FROM _accd_{key} ORDER BY acc").column(0).combine_chunks()
     return pa.table({"account_a": ids.take(coded.column("ia")), "account_b": ids.take(coded.column("ib")),
                      "trace": _one(engine, name).take(coded.column("z")),
