@@ -2,7 +2,7 @@
 
     pip install coordination-network-toolkit==1.5.2        # the peer (for this benchmark only)
     python bench/bench_vs_peer.py --posts 1000000 --out bench/out [--stress] [--similar-posts 100000]
-                                  [--link-share 0.36 ...] [--links-only] [--run-posts 1000000]
+                                  [--link-share 0.36 ...] [--links-only] [--run-posts 1000000] [--resume]
 
 Besides the kernels (one trace as one process, `run_trace.py`), it times the commands users run:
 `unmask ingest`, a whole `unmask detect --traces T --reset` per trace (after a first detect that
@@ -29,6 +29,9 @@ PY = sys.executable
 RUN_TRACE = [PY, str(Path(__file__).parent / "run_trace.py")]  # one trace as one whole process
 
 
+DONE: dict = {}  # command -> (wall s, peak MB, stdout) of the processes measured in this folder
+DONE_FILE: Path | None = None  # where they are kept (OUT/timings.json), read back by --resume
+
 SHORT_S = 10.0  # a process shorter than this is run REPEAT times and its median reported
 REPEAT = 5
 
@@ -37,6 +40,10 @@ def timed(cmd, log):
     """Wall seconds and peak RSS (MB) of one process. Short processes (under SHORT_S) are run
     REPEAT times and the median wall time is reported (with the largest peak RSS): on a shared
     two-core machine one run of a one-second process varies by a third."""
+    key = " ".join(map(str, cmd))
+    if key in DONE:  # --resume: measured by an earlier run into the same folder
+        log.write(f"$ {key}\n(measured earlier: {DONE[key][0]} s, peak RSS {DONE[key][1]:.0f} MB)\n")
+        return tuple(DONE[key])
     walls, rss_max = [], 0
     while True:
         proc = subprocess.run(["/usr/bin/time", "-f", "%e %M", *cmd], capture_output=True, text=True)
@@ -52,7 +59,11 @@ def timed(cmd, log):
     walls.sort()
     if len(walls) > 1:
         log.write(f"median of {len(walls)}: {walls[len(walls) // 2]} s (all: {walls})\n")
-    return walls[len(walls) // 2], rss_max / 1024.0, proc.stdout
+    result = (walls[len(walls) // 2], rss_max / 1024.0, proc.stdout)
+    if DONE_FILE is not None:
+        DONE[key] = result
+        DONE_FILE.write_text(json.dumps(DONE, indent=1))
+    return result
 
 
 def simulate(n, out, extra=()):
@@ -76,38 +87,63 @@ with Case({str(case_path)!r}, read_only=True) as c:
     subprocess.run([PY, "-c", code], check=True)
 
 
-def peer_pairs(db, network):
-    """The peer keeps its network in SQLite (its CSV writer fails in 1.5.2 with an unexpected argument)."""
+def peer_pairs(db, network, work: Path) -> Path:
+    """The peer's network (kept in SQLite: its CSV writer fails in 1.5.2 with an unexpected argument) as
+    a CSV of unordered pairs, written by the sqlite3 shell where there is one (hundreds of millions of
+    rows at 3M posts: a Python set of them does not fit in memory)."""
+    import shutil
     import sqlite3
 
-    con = sqlite3.connect(db)
-    pairs = {(min(a, b), max(a, b)) for a, b in con.execute(f"select user_1, user_2 from {network}_network")
-             if a != b}
-    con.close()
-    return pairs
+    out = work / f"{Path(db).stem}.{network}.pairs.csv"
+    # the peer stores each pair in both directions (3M: 200,830,695 rows each way, plus self-pairs)
+    sql = f"SELECT user_1, user_2 FROM {network}_network WHERE user_1 < user_2"
+    if shutil.which("sqlite3"):
+        with open(out, "w") as fh:
+            subprocess.run(["sqlite3", "-csv", str(db), sql], stdout=fh, check=True)
+    else:
+        import csv
+
+        con = sqlite3.connect(db)
+        with open(out, "w", newline="") as fh:
+            w, cur = csv.writer(fh), con.execute(sql)
+            while rows := cur.fetchmany(1_000_000):
+                w.writerows(rows)
+        con.close()
+    return out
 
 
-def unmask_pairs(path):
+def unmask_pairs(path) -> str:
+    """SQL over the Arrow IPC edges written by run_trace.py (read by pyarrow, memory-mapped)."""
+    return f"arrow:{path}"
+
+
+def compare_pairs(ours, peer_csv_path: Path, work: Path) -> dict:
+    """Counts of both pair sets and of the pairs only one side has, computed in DuckDB (spilling to
+    ``work``). ``ours``: ``arrow:PATH`` (edges from run_trace.py) or ``case:PATH:TRACE``."""
+    import duckdb
     import pyarrow as pa
 
-    with pa.memory_map(str(path)) as src:
-        t = pa.ipc.open_file(src).read_all()
-    return set(zip(t.column("account_a").to_pylist(), t.column("account_b").to_pylist()))
-
-
-def _case_pairs(case, trace):
-    """The account pairs a whole ``unmask detect`` stored for ``trace`` (written to Parquet by a process
-    of its own, so that nothing on its standard output can garble them)."""
-    import pyarrow.parquet as pq
-
-    out = Path(str(case) + f".{trace}.pairs.parquet")
-    subprocess.run([PY, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], read_only=True); "
-                    "c.execute(f\"COPY (SELECT account_a, account_b FROM edges WHERE trace = '{sys.argv[2]}') "
-                    "TO '{sys.argv[3]}' (FORMAT parquet)\").fetchall()", str(case), trace, str(out)],
-                   check=True, capture_output=True, text=True)
-    t = pq.read_table(out)
-    out.unlink()
-    return set(zip(t.column("account_a").to_pylist(), t.column("account_b").to_pylist()))
+    con = duckdb.connect()
+    con.execute(f"SET temp_directory='{work / 'duckdb_tmp'}'")
+    con.execute("SET memory_limit='4GB'")
+    con.execute("SET preserve_insertion_order=false")
+    kind, _, rest = ours.partition(":")
+    if kind == "arrow":
+        src = pa.memory_map(rest)
+        table = pa.ipc.open_file(src).read_all().select(["account_a", "account_b"])
+        con.register("_ours_arrow", table)
+        ours_sql = "SELECT account_a AS a, account_b AS b FROM _ours_arrow"
+    else:
+        path, _, trace = rest.rpartition(":")
+        con.execute(f"ATTACH '{path}' AS c (READ_ONLY)")
+        ours_sql = f"SELECT account_a AS a, account_b AS b FROM c.edges WHERE trace = '{trace}'"
+    con.execute(f"CREATE TABLE o AS SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b FROM ({ours_sql}) WHERE a <> b")
+    con.execute(f"""CREATE TABLE p AS SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b
+                    FROM read_csv('{peer_csv_path}', header=false, columns={{'a': 'VARCHAR', 'b': 'VARCHAR'}})""")
+    row = con.execute("""SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM p),
+        (SELECT count(*) FROM o ANTI JOIN p USING (a, b)), (SELECT count(*) FROM p ANTI JOIN o USING (a, b))""").fetchone()
+    con.close()
+    return {"unmask_pairs": row[0], "peer_pairs": row[1], "only_unmask": row[2], "only_peer": row[3]}
 
 
 def whole_run(n, work: Path, log):
@@ -145,15 +181,17 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
     tweets = simulate(n, data, extra)
     case = work / f"case-{tag}.duckdb"
     peer_db = work / f"peer-{tag}.db"
-    for p in (case, Path(str(case) + ".wal"), peer_db):
-        p.unlink(missing_ok=True)
+    if not DONE:  # a fresh run (with --resume, the case and the peer's database are the earlier run's)
+        for p in (case, Path(str(case) + ".wal"), peer_db):
+            p.unlink(missing_ok=True)
     rows = []
     u = timed(["unmask", "ingest", str(tweets), "--case", str(case), "--quiet"], log)
     if stress:
         rows.append({"set": tag, "task": "ingest", "unmask_s": u[0], "unmask_mb": u[1]})
     else:
         peer_in = work / f"peer-{tag}.csv"
-        peer_csv(case, peer_in)
+        if not (DONE and peer_in.exists()):
+            peer_csv(case, peer_in)
         p = timed([PY, "-m", "coordination_network_toolkit", str(peer_db), "preprocess", "--format", "csv",
                    str(peer_in)], log)
         rows.append({"set": tag, "task": "ingest", "unmask_s": u[0], "unmask_mb": u[1], "peer_s": p[0],
@@ -176,28 +214,25 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
             ut = timed([*RUN_TRACE, str(case), trace, str(window), "--out",
                         str(out_u), "--min-weight", "default"], log)
             rows.append({"set": tag, "task": f"{trace} (its default minimum weight)", "unmask_s": ut[0],
-                         "unmask_mb": ut[1], "unmask_pairs": len(unmask_pairs(out_u))})
+                         "unmask_mb": ut[1], "unmask_edges": json.loads(ut[2].splitlines()[-1])["edges"]})
             print(json.dumps(rows[-1]), flush=True)
             continue
         ut = timed([*RUN_TRACE, str(case), trace, str(window), "--out",
                     str(out_u)], log)
         pt = timed([PY, "-m", "coordination_network_toolkit", str(peer_db), "compute", peer_name, "--time_window",
                     str(window), "--min_edge_weight", "1", "--n_cpus", "2"], log)
-        a, b = unmask_pairs(out_u), peer_pairs(peer_db, peer_name)
+        b = peer_pairs(peer_db, peer_name, work)
         rows.append({"set": tag, "task": trace, "unmask_s": ut[0], "unmask_mb": ut[1], "peer_s": pt[0],
-                     "peer_mb": pt[1], "unmask_pairs": len(a), "peer_pairs": len(b), "only_unmask": len(a - b),
-                     "only_peer": len(b - a)})
+                     "peer_mb": pt[1], **compare_pairs(unmask_pairs(out_u), b, work)})
         print(json.dumps(rows[-1]), flush=True)
         if whole:  # the command a user runs: the trace, then fusion, networks, cells, scores and checks
             wt = timed(["unmask", "detect", "--case", str(case), "--traces", trace, "--window", f"{trace}={window}s",
                         "--min-weight", f"{trace}=1", "--reset", "--quiet"], log)
-            c = _case_pairs(case, trace)
-            if not c or not b:
-                raise SystemExit(f"{tag} {trace}: one side found no edges (unmask {len(c)}, peer {len(b)})")
+            counts = compare_pairs(f"case:{case}:{trace}", b, work)
+            if not counts["unmask_pairs"] or not counts["peer_pairs"]:
+                raise SystemExit(f"{tag} {trace}: one side found no edges ({counts})")
             rows.append({"set": tag, "task": f"whole `unmask detect --traces {trace}` vs peer compute",
-                         "unmask_s": wt[0], "unmask_mb": wt[1], "peer_s": pt[0], "peer_mb": pt[1],
-                         "unmask_pairs": len(c), "peer_pairs": len(b), "only_unmask": len(c - b),
-                         "only_peer": len(b - c)})
+                         "unmask_s": wt[0], "unmask_mb": wt[1], "peer_s": pt[0], "peer_mb": pt[1], **counts})
             print(json.dumps(rows[-1]), flush=True)
     if link_share:
         return rows
@@ -234,10 +269,9 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
                     str(out_x), "--max-neighbors", "1000000"], log)
         pt = timed([PY, "-m", "coordination_network_toolkit", str(sdb), "compute", "co_retweet", "--time_window",
                     "60", "--min_edge_weight", "1"], log)
-        a, b = unmask_pairs(out_x), peer_pairs(sdb, "co_retweet")
         rows.append({"set": f"{similar_posts // 1000}k", "task": "co_retweet without the cap (exactness check)",
                      "unmask_s": ut[0], "unmask_mb": ut[1], "peer_s": pt[0], "peer_mb": pt[1],
-                     "unmask_pairs": len(a), "peer_pairs": len(b), "only_unmask": len(a - b), "only_peer": len(b - a)})
+                     **compare_pairs(unmask_pairs(out_x), peer_pairs(sdb, "co_retweet", work), work)})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -254,11 +288,17 @@ def main():
     ap.add_argument("--run-posts", type=int, action="append", default=None,
                     help="sizes for whole `unmask run` against the peer's preprocess + three networks "
                          "(default: the first --posts; 0 skips)")
+    ap.add_argument("--resume", action="store_true",
+                    help="reuse the processes already measured into --out (its timings.json) and go on from there")
     args = ap.parse_args()
     work = Path(args.out)
     work.mkdir(parents=True, exist_ok=True)
+    global DONE_FILE
+    DONE_FILE = work / "timings.json"
+    if args.resume and DONE_FILE.exists():
+        DONE.update({k: tuple(v) for k, v in json.loads(DONE_FILE.read_text()).items()})
     results = []
-    with open(work / "commands.log", "w") as log:
+    with open(work / "commands.log", "a" if DONE else "w") as log:
         for i, n in enumerate([] if args.links_only else args.posts or [1_000_000]):
             results += run(n, work, log, similar_posts=args.similar_posts if i == 0 else 0)
         if args.stress and not args.links_only:

@@ -3,6 +3,7 @@ largest spill of DuckDB's temp directory, and the trace's statistics; ``--statem
 the slowest engine statements of each trace.
 
     python bench/profile_traces.py /tmp/r10/case.duckdb --memory 1GB --traces co_retweet,synchronized_posting
+    python bench/profile_traces.py CASE --traces co_retweet --window 60 --min-weight 1 --statements
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def main():
     ap.add_argument("--memory", default="1GB")
     ap.add_argument("--traces", default=",".join(DEFAULT_TRACES))
     ap.add_argument("--statements", action="store_true")
+    ap.add_argument("--min-weight", type=int, help="every trace's minimum weight (default: each trace's own)")
+    ap.add_argument("--window", type=float, help="every trace's window in seconds (default: each trace's own)")
     args = ap.parse_args()
     case = Case(args.case, memory_limit=args.memory)
     eng = case.engine
@@ -71,7 +74,7 @@ def main():
             f.write("5")  # reset the peak RSS
         peak["spill"], log[:] = 0, []
         t0 = time.perf_counter()
-        res = run_trace(eng, name)
+        res = run_trace(eng, name, window_s=args.window, min_weight=args.min_weight)
         t1 = time.perf_counter()
         tab = significance.trace_pvalues(res)
         t2 = time.perf_counter()

@@ -366,17 +366,23 @@ def _stratum_reach(engine, key, source) -> None:
     within the window (counted before the hot-object cap). A random action of another account in
     the same stratum lands on object ``o`` with probability ``n_o / M_s`` (``M_s``: the stratum's
     actions) and then falls within the window of a given action there with probability about
-    ``2 W_o / (n_o (n_o - 1))``. ``_objs_{key}`` gives each coded object its stratum.
+    ``2 W_o / (n_o (n_o - 1))``. ``_objs_{key}`` gives each coded object its stratum, by the
+    stratum's code in ``_strc_{key}`` (kept for :func:`_popularity_null`).
     """
+    # strata as integer codes (a stratum is an id string, such as a retweeted author's): the tables
+    # below hold one row per account and stratum, and per edge and shared stratum
+    engine.create_table(f"_strc_{key}", f"""
+        SELECT stratum, row_number() OVER (ORDER BY stratum) AS sid FROM (SELECT DISTINCT stratum FROM {source}) s""")
     engine.create_table(f"_objs_{key}", f"""
-        SELECT o.oid, s.stratum FROM _objn_{key} o
-        JOIN (SELECT object, min(stratum) AS stratum FROM {source} GROUP BY object) s ON s.object = o.object""")
+        SELECT o.oid, c.sid FROM _objn_{key} o
+        JOIN (SELECT object, min(stratum) AS stratum FROM {source} GROUP BY object) s ON s.object = o.object
+        JOIN _strc_{key} c ON c.stratum = s.stratum""")
     engine.create_table(f"_objw_{key}", f"""
         SELECT oid, sum(n_within) AS w, count(*) AS n FROM _reach_{key} GROUP BY oid""")
     engine.create_table(f"_accr_{key}", f"""
-        SELECT r.acc, s.stratum, sum({_fixed(f"CAST(2 * o.w AS DOUBLE) / CAST(o.n - 1 AS DOUBLE)")}) AS reach
+        SELECT r.acc, s.sid, sum({_fixed(f"CAST(2 * o.w AS DOUBLE) / CAST(o.n - 1 AS DOUBLE)")}) AS reach
         FROM _reach_{key} r JOIN _objw_{key} o ON o.oid = r.oid JOIN _objs_{key} s ON s.oid = r.oid
-        WHERE o.n > 1 GROUP BY r.acc, s.stratum""")
+        WHERE o.n > 1 GROUP BY r.acc, s.sid""")
     engine.drop(f"_objw_{key}")
     engine.drop(f"_objs_{key}")
 
@@ -418,23 +424,35 @@ def _popularity_null(engine, key, source) -> int:
     """
     alpha = f"CAST({PRIOR!r} AS DOUBLE)"  # doubles throughout: both engines then do the same arithmetic
     engine.create_table(f"_acck_{key}", f"""
-        SELECT d.acc, a.stratum, count(*) AS k FROM {source} a JOIN _accd_{key} d ON d.account_id = a.account_id
-        GROUP BY d.acc, a.stratum""")
-    engine.create_table(f"_strm_{key}", f"SELECT stratum, sum(k) AS m FROM _acck_{key} GROUP BY stratum")
+        SELECT d.acc, c.sid, count(*) AS k
+        FROM {source} a JOIN _accd_{key} d ON d.account_id = a.account_id JOIN _strc_{key} c ON c.stratum = a.stratum
+        GROUP BY d.acc, c.sid""")
+    engine.drop(f"_strc_{key}")
+    engine.create_table(f"_strm_{key}", f"SELECT sid, sum(k) AS m FROM _acck_{key} GROUP BY sid")
     strata = int(engine.scalar(f"SELECT count(*) FROM _strm_{key}"))
     total = f'CAST({float(engine.scalar(f"SELECT sum(m) FROM _strm_{key}") or 1.0)!r} AS DOUBLE)'
-    # per account: its actions (kt, counted by _codes) and its whole reach over every stratum (rt)
+    # per account: its actions (kt, counted by _codes), its whole reach over every stratum (rt) and
+    # the number of strata it acted in (ns)
     engine.create_table(f"_acct_{key}", f"""
-        SELECT d.acc, d.k AS kt, coalesce(r.rt, 0) AS rt
-        FROM _accd_{key} d LEFT JOIN (SELECT acc, sum(reach) AS rt FROM _accr_{key} GROUP BY acc) r ON r.acc = d.acc""")
-    # The strata each kept edge's two accounts share, in two statements of their own: in one query
-    # with the rest, the planner may pair the accounts of a crowded stratum before it meets the edges.
+        SELECT d.acc, d.k AS kt, coalesce(r.rt, 0) AS rt, coalesce(n.ns, 0) AS ns
+        FROM _accd_{key} d LEFT JOIN (SELECT acc, sum(reach) AS rt FROM _accr_{key} GROUP BY acc) r ON r.acc = d.acc
+        LEFT JOIN (SELECT acc, count(*) AS ns FROM _acck_{key} GROUP BY acc) n ON n.acc = d.acc""")
+    # The strata each kept edge's two accounts share, in statements of their own (in one query with
+    # the rest, the planner may pair the accounts of a crowded stratum before it meets the edges):
+    # each edge is spread over the strata of whichever account has fewer (a fan of fifty authors who
+    # co-acts with a fan of two gives two rows, not fifty), then meets the other account's.
+    engine.create_table(f"_eside_{key}", f"""
+        SELECT e.acc_a, e.acc_b, ta.ns <= tb.ns AS a_fewer
+        FROM _edges_{key} e JOIN _acct_{key} ta ON ta.acc = e.acc_a JOIN _acct_{key} tb ON tb.acc = e.acc_b""")
     engine.create_table(f"_ea_{key}", f"""
-        SELECT e.acc_a, e.acc_b, ka.stratum, ka.k AS ka_k
-        FROM _edges_{key} e JOIN _acck_{key} ka ON ka.acc = e.acc_a""")
+        SELECT e.acc_a, e.acc_b, e.a_fewer, k.sid, k.k
+        FROM _eside_{key} e JOIN _acck_{key} k ON k.acc = CASE WHEN e.a_fewer THEN e.acc_a ELSE e.acc_b END""")
+    engine.drop(f"_eside_{key}")
     engine.create_table(f"_eshare_{key}", f"""
-        SELECT e.acc_a, e.acc_b, e.stratum, e.ka_k, kb.k AS kb_k
-        FROM _ea_{key} e JOIN _acck_{key} kb ON kb.acc = e.acc_b AND kb.stratum = e.stratum""")
+        SELECT e.acc_a, e.acc_b, e.sid,
+               CASE WHEN e.a_fewer THEN e.k ELSE o.k END AS ka_k, CASE WHEN e.a_fewer THEN o.k ELSE e.k END AS kb_k
+        FROM _ea_{key} e JOIN _acck_{key} o
+          ON o.acc = CASE WHEN e.a_fewer THEN e.acc_b ELSE e.acc_a END AND o.sid = e.sid""")
     engine.drop(f"_ea_{key}")
     # per edge and direction: over the shared strata, sum of pref-weighted reach (s1) and plain reach (s2)
     engine.create_table(f"_lam_{key}", f"""
@@ -447,9 +465,9 @@ def _popularity_null(engine, key, source) -> int:
                        AS s1_ba,
                    sum(coalesce(rb.reach, 0)) AS s2_ba
             FROM _eshare_{key} e
-                 JOIN _strm_{key} m ON m.stratum = e.stratum
-                 LEFT JOIN _accr_{key} ra ON ra.acc = e.acc_a AND ra.stratum = e.stratum
-                 LEFT JOIN _accr_{key} rb ON rb.acc = e.acc_b AND rb.stratum = e.stratum
+                 JOIN _strm_{key} m ON m.sid = e.sid
+                 LEFT JOIN _accr_{key} ra ON ra.acc = e.acc_a AND ra.sid = e.sid
+                 LEFT JOIN _accr_{key} rb ON rb.acc = e.acc_b AND rb.sid = e.sid
             GROUP BY e.acc_a, e.acc_b)
         SELECT sh.acc_a, sh.acc_b,
                CAST(tb.kt AS DOUBLE) / (tb.kt - 1 + {alpha}) * ({_real('sh.s1_ab')}
