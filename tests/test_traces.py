@@ -265,3 +265,59 @@ def test_edges_equal_a_plain_aggregation_of_every_pair(sim_small, tmp_path, name
     assert len(want) >= 5  # the simulated world has edges of this trace to compare
     assert got == want
     assert stats["cross_pairs"] == totals["n"] and stats["candidate_pairs"] == totals["d"]
+
+
+@pytest.mark.parametrize("name", ["co_retweet", "co_hashtag"])
+def test_popularity_expectation_equals_its_formula(sim_small, tmp_path, name):
+    """Each edge's ``expected`` (the stratified popularity null of ``_popularity_null``) against the
+    formula of its docstring, computed here in plain Python from the trace's actions: the engine
+    spreads each edge over the strata of one of its accounts and codes strata as integers, and
+    neither may change a value. co_retweet has many strata (the retweeted authors), co_hashtag one."""
+    from collections import Counter, defaultdict
+
+    from unmask.ingest import ingest
+    from unmask.store import Case
+    from unmask.traces import TRACES
+    from unmask.traces.base import PRIOR
+
+    trace = TRACES[name]
+    with Case(tmp_path / "c.duckdb") as case:
+        ingest(case, sim_small["files"])
+        res = run_trace(case.engine, name, min_weight=1, shuffles=0)
+        got = {(e["account_a"], e["account_b"]): e["expected"] for e in res.edges.to_pylist()}
+        res.release()
+        actions = case.engine.query(trace.actions(case.engine)).to_pylist()
+    w = trace.window_s * 1000
+    for a in actions:
+        a.setdefault("stratum", "")
+    by_object = defaultdict(list)
+    for a in actions:
+        by_object[a["object"]].append(a)
+    k, k_s = Counter(a["account_id"] for a in actions), Counter((a["account_id"], a["stratum"]) for a in actions)
+    m_s = Counter(a["stratum"] for a in actions)
+    m = sum(m_s.values())
+    reach = defaultdict(float)  # (account, stratum) -> sum over its actions of 2 W_o / (n_o - 1)
+    for acts in by_object.values():
+        if len({a["account_id"] for a in acts}) < 2:
+            continue  # an object one account acts on links nobody
+        ts = sorted(a["t"] for a in acts)
+        pairs_within = sum(1 for i in range(len(ts)) for j in range(i + 1, len(ts)) if ts[j] - ts[i] <= w)
+        stratum = min(a["stratum"] for a in acts)
+        for a in acts:
+            reach[a["account_id"], stratum] += 2 * pairs_within / (len(acts) - 1)
+    strata_of = defaultdict(set)
+    for acc, s in k_s:
+        strata_of[acc].add(s)
+    total_reach = defaultdict(float)
+    for (acc, s), r in reach.items():
+        total_reach[acc] += r
+
+    def lam(x, y):  # y's expected co-actions with x
+        shared = strata_of[x] & strata_of[y]
+        s1 = sum(reach[x, s] * (k_s[y, s] - 1 + PRIOR * m_s[s] / m) / m_s[s] for s in shared)
+        s2 = sum(reach[x, s] for s in shared)
+        return k[y] / (k[y] - 1 + PRIOR) * (s1 + PRIOR * (total_reach[x] - s2) / m)
+
+    assert len(got) >= 50 and (name != "co_retweet" or len(m_s) >= 20)  # edges, and strata, to compare
+    for (a, b), expected in got.items():
+        assert expected == pytest.approx(max(lam(a, b), lam(b, a)), rel=1e-6, abs=1e-9), (a, b)
