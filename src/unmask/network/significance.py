@@ -170,18 +170,22 @@ def expected_false(q: np.ndarray, alpha: float) -> float:
 
 def store_qvalues(engine, source: str, target: str, m: int) -> int:
     """``target`` := ``source`` plus ``q_value``, Benjamini-Hochberg over its ``p_value`` column with
-    ``m`` hypotheses, computed in the engine (the same values as :func:`bh`: ``p * m / rank``, then
-    the running minimum from the largest p down; tied p-values get the same q whatever their order).
-    Rows are stored by trace and pair. Returns the number of rows."""
+    ``m`` hypotheses (the values of :func:`bh`: ``p * m / rank``, then the running minimum from the
+    largest p down; tied p-values get the same q whatever their order). Rows are stored by trace
+    and pair.
+
+    The engine sorts the rows by trace and pair in parallel; only the p-values (8 bytes a row) come
+    out, are ranked by :func:`bh` and go back as a column joined by position. BH as SQL windows ran
+    two unpartitioned windows over every column, on one thread (12M edges: 25 s). Returns the
+    number of rows."""
     n = int(engine.scalar(f"SELECT count(*) FROM {source}"))
     m = max(int(m or n), n, 1)
-    engine.execute(f"""CREATE OR REPLACE TABLE {target} AS
-        SELECT * EXCLUDE (_rank, _raw),
-               least(1.0, min(_raw) OVER (ORDER BY _rank DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
-                   AS q_value
-        FROM (SELECT *, p_value * {m} / _rank AS _raw FROM (
-              SELECT *, row_number() OVER (ORDER BY p_value, trace, account_a, account_b) AS _rank FROM {source}))
-        ORDER BY trace, account_a, account_b""")
+    engine.create_table("_q_sorted", f"SELECT * FROM {source} ORDER BY trace, account_a, account_b")
+    p = engine.query("SELECT p_value FROM _q_sorted").column(0).to_numpy(zero_copy_only=False).astype(float)
+    engine.register("_q_values", pa.table({"q_value": pa.array(bh(p, m))}))
+    engine.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM _q_sorted POSITIONAL JOIN _q_values")
+    engine.unregister("_q_values")
+    engine.drop("_q_sorted")
     return n
 
 
