@@ -393,10 +393,11 @@ def attach(case, alpha: float = 0.05) -> dict:
     ``operations`` (replacing those of an earlier run). Returns ``{kin, groups, group_accounts}``."""
     eng = case.engine
     reset(case)
-    table = kin(case, alpha)
+    accounts = _accounts(case)  # read once: kin and the registration groups see the same accounts
+    table = kin_of(accounts, alpha)
     first = int(eng.scalar("SELECT greatest((SELECT max(greatest(coalesce(cluster, 0), coalesce(network, 0))) "
                            "FROM clusters), (SELECT max(cluster) FROM groups), 0)") or 0) + 1
-    extra = batch_groups(case, _accounts(case), set(table.column("account_id").to_pylist()), alpha, first)
+    extra = batch_groups(case, accounts, set(table.column("account_id").to_pylist()), alpha, first)
     n_kin = table.num_rows
     # a registration group is flagged only where its members' personas hide too (claims their posting
     # hours do not fit, state-media echoes): an organisation's staff accounts, signed up together with one
