@@ -112,14 +112,10 @@ def peer_pairs(db, network, work: Path) -> Path:
     return out
 
 
-def unmask_pairs(path) -> str:
-    """SQL over the Arrow IPC edges written by run_trace.py (read by pyarrow, memory-mapped)."""
-    return f"arrow:{path}"
-
-
-def compare_pairs(ours, peer_csv_path: Path, work: Path) -> dict:
+def compare_pairs(peer_csv_path: Path, work: Path, arrow=None, case=None, trace=None) -> dict:
     """Counts of both pair sets and of the pairs only one side has, computed in DuckDB (spilling to
-    ``work``). ``ours``: ``arrow:PATH`` (edges from run_trace.py) or ``case:PATH:TRACE``."""
+    ``work``). Ours: the Arrow IPC edges written by run_trace.py (``arrow``), or the edges a whole
+    ``unmask detect`` stored for ``trace`` in ``case``."""
     import duckdb
     import pyarrow as pa
 
@@ -127,19 +123,16 @@ def compare_pairs(ours, peer_csv_path: Path, work: Path) -> dict:
     con.execute(f"SET temp_directory='{work / 'duckdb_tmp'}'")
     con.execute("SET memory_limit='4GB'")
     con.execute("SET preserve_insertion_order=false")
-    kind, _, rest = ours.partition(":")
-    if kind == "arrow":
-        src = pa.memory_map(rest)
-        table = pa.ipc.open_file(src).read_all().select(["account_a", "account_b"])
-        con.register("_ours_arrow", table)
+    if arrow is not None:
+        con.register("_ours_arrow", pa.ipc.open_file(pa.memory_map(str(arrow))).read_all().select(["account_a", "account_b"]))
         ours_sql = "SELECT account_a AS a, account_b AS b FROM _ours_arrow"
     else:
-        path, _, trace = rest.rpartition(":")
-        con.execute(f"ATTACH '{path}' AS c (READ_ONLY)")
+        con.execute(f"ATTACH '{case}' AS c (READ_ONLY)")
         ours_sql = f"SELECT account_a AS a, account_b AS b FROM c.edges WHERE trace = '{trace}'"
     con.execute(f"CREATE TABLE o AS SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b FROM ({ours_sql}) WHERE a <> b")
-    con.execute(f"""CREATE TABLE p AS SELECT DISTINCT least(a, b) AS a, greatest(a, b) AS b
-                    FROM read_csv('{peer_csv_path}', header=false, columns={{'a': 'VARCHAR', 'b': 'VARCHAR'}})""")
+    # the peer's rows are unique (its primary key) and already ordered (peer_pairs keeps user_1 < user_2)
+    con.execute(f"CREATE TABLE p AS SELECT * FROM read_csv('{peer_csv_path}', header=false, "
+                "columns={'a': 'VARCHAR', 'b': 'VARCHAR'})")
     row = con.execute("""SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM p),
         (SELECT count(*) FROM o ANTI JOIN p USING (a, b)), (SELECT count(*) FROM p ANTI JOIN o USING (a, b))""").fetchone()
     con.close()
@@ -223,12 +216,12 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
                     str(window), "--min_edge_weight", "1", "--n_cpus", "2"], log)
         b = peer_pairs(peer_db, peer_name, work)
         rows.append({"set": tag, "task": trace, "unmask_s": ut[0], "unmask_mb": ut[1], "peer_s": pt[0],
-                     "peer_mb": pt[1], **compare_pairs(unmask_pairs(out_u), b, work)})
+                     "peer_mb": pt[1], **compare_pairs(b, work, arrow=out_u)})
         print(json.dumps(rows[-1]), flush=True)
         if whole:  # the command a user runs: the trace, then fusion, networks, cells, scores and checks
             wt = timed(["unmask", "detect", "--case", str(case), "--traces", trace, "--window", f"{trace}={window}s",
                         "--min-weight", f"{trace}=1", "--reset", "--quiet"], log)
-            counts = compare_pairs(f"case:{case}:{trace}", b, work)
+            counts = compare_pairs(b, work, case=case, trace=trace)
             if not counts["unmask_pairs"] or not counts["peer_pairs"]:
                 raise SystemExit(f"{tag} {trace}: one side found no edges ({counts})")
             rows.append({"set": tag, "task": f"whole `unmask detect --traces {trace}` vs peer compute",
@@ -271,7 +264,7 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
                     "60", "--min_edge_weight", "1"], log)
         rows.append({"set": f"{similar_posts // 1000}k", "task": "co_retweet without the cap (exactness check)",
                      "unmask_s": ut[0], "unmask_mb": ut[1], "peer_s": pt[0], "peer_mb": pt[1],
-                     **compare_pairs(unmask_pairs(out_x), peer_pairs(sdb, "co_retweet", work), work)})
+                     **compare_pairs(peer_pairs(sdb, "co_retweet", work), work, arrow=out_x)})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 

@@ -178,11 +178,10 @@ def store_qvalues(engine, source: str, target: str, m: int) -> int:
     out, are ranked by :func:`bh` and go back as a column joined by position. BH as SQL windows ran
     two unpartitioned windows over every column, on one thread (12M edges: 25 s). Returns the
     number of rows."""
-    n = int(engine.scalar(f"SELECT count(*) FROM {source}"))
-    m = max(int(m or n), n, 1)
     engine.create_table("_q_sorted", f"SELECT * FROM {source} ORDER BY trace, account_a, account_b")
-    p = engine.query("SELECT p_value FROM _q_sorted").column(0).to_numpy(zero_copy_only=False).astype(float)
-    engine.register("_q_values", pa.table({"q_value": pa.array(bh(p, m))}))
+    p = engine.query("SELECT p_value FROM _q_sorted").column(0).to_numpy(zero_copy_only=False)
+    n = len(p)
+    engine.register("_q_values", pa.table({"q_value": pa.array(bh(p, max(int(m or n), n, 1)))}))
     engine.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM _q_sorted POSITIONAL JOIN _q_values")
     engine.unregister("_q_values")
     engine.drop("_q_sorted")
