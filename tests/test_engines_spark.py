@@ -75,7 +75,7 @@ def test_detect_with_engine_spark_from_the_cli_matches_duckdb(tmp_path):
         with Case(path) as case:
             ingest(case, files)
         res = CliRunner().invoke(cli, ["detect", "--case", str(path), "--traces", "co_link,co_retweet", "--engine",
-                                       engine, "--min-weight", "co_link=1", "--quiet"])
+                                       engine, "--min-weight", "co_link=1", "--evidence-p", "1", "--quiet"])
         assert res.exit_code == 0, res.output
         with Case(path, read_only=True) as case:
             edges[engine] = case.engine.query(

@@ -74,3 +74,28 @@ def test_traces_older_than_the_posts_are_recomputed_not_fused_stale(detected, tm
     # with no new posts, the next single-trace run keeps the others again
     again = api.detect(case, traces=["co_link"])
     assert again["kept"] == ["co_retweet"] and again["recomputed_stale"] == []
+
+
+def test_evidence_is_sampled_for_the_edges_that_can_carry_a_link(tmp_path, sim_small):
+    """Evidence rows exist for exactly the edges with p <= evidence_p, and are the same rows that
+    evidence_p = 1 (every edge) keeps for them."""
+    case = Case(tmp_path / "e.duckdb")
+    ingest(case, sim_small["files"])
+    q = case.engine.query
+    api.detect(case, traces=["co_retweet", "co_text"], min_weights={"co_retweet": 1}, keep=False, evidence_p=1)
+    every = q("SELECT * FROM edge_evidence ORDER BY ALL")
+    unsampled = case.engine.scalar("""SELECT count(*) FROM edges g WHERE NOT EXISTS (SELECT 1 FROM edge_evidence e
+                                      WHERE e.trace = g.trace AND e.account_a = g.account_a AND e.account_b = g.account_b)""")
+    assert unsampled == 0
+    weak = case.engine.scalar("SELECT count(*) FROM edges WHERE p_value > 0.05")
+    assert weak > 0 and case.engine.scalar("SELECT count(*) FROM edges WHERE p_value <= 0.05") > 0
+    api.detect(case, traces=["co_retweet", "co_text"], min_weights={"co_retweet": 1}, keep=False, evidence_p=0.05)
+    assert case.get_meta("detect")["evidence_p"] == 0.05
+    case.engine.register("_every", every)
+    expected = q("""SELECT e.* FROM _every e JOIN edges g USING (trace, account_a, account_b)
+                    WHERE g.p_value <= 0.05 ORDER BY ALL""")
+    assert expected.num_rows > 0
+    assert q("SELECT * FROM edge_evidence ORDER BY ALL").equals(expected)
+    assert q("SELECT DISTINCT trace, account_a, account_b FROM edge_evidence ORDER BY ALL").equals(
+        q("SELECT trace, account_a, account_b FROM edges WHERE p_value <= 0.05 ORDER BY ALL"))
+    case.close()

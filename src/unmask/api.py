@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from unmask import __version__, schema
 from unmask.ingest import ingest  # noqa: F401  (re-exported)
@@ -23,6 +24,7 @@ from unmask.traces import DEFAULT_TRACES, run_trace
 EVIDENCE_SCHEMA = pa.schema([("account_a", pa.string()), ("account_b", pa.string()), ("trace", pa.string()),
                              ("object", pa.string()), ("post_a", pa.string()), ("post_b", pa.string()),
                              ("dt_ms", pa.int64())])
+EVIDENCE_P = 0.05  # evidence is sampled for the edges with p <= this (see detect)
 
 
 def _engine_for(case, engine: str):
@@ -37,8 +39,14 @@ def _engine_for(case, engine: str):
 
 
 def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duckdb", max_neighbors=100,
-           evidence_k=5, shuffles=10, seed=0, progress=None, keep=True) -> dict:
+           evidence_k=5, shuffles=10, seed=0, progress=None, keep=True, evidence_p=EVIDENCE_P) -> dict:
     """Run traces and store their edges (with p- and q-values), evidence and statistics.
+
+    Evidence (up to ``evidence_k`` sampled co-actions per edge) is kept for the edges whose own
+    p-value is at most ``evidence_p``: the edges that can carry a link. Every edge keeps its weight,
+    p- and q-value; on a large case nearly all of them are chance (at 1M posts, minimum weight 1,
+    17,692 of 12.0M co-retweet edges have p <= 0.05) and sampling their co-actions wrote 14.4M
+    evidence rows that nothing reads. ``evidence_p=1`` keeps evidence for every edge.
 
     Incremental: with ``keep`` (the default), the edges, evidence and statistics of traces detected
     earlier and not named in ``traces`` stay in the case and are fused with the new ones; only the
@@ -83,9 +91,14 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
             res = run_trace(eng, name, windows.get(name), min_weights.get(name), max_neighbors, evidence_k,
                             shuffles, seed)
             t1 = time.perf_counter()
-            _store_edges(case, significance.trace_pvalues(res), first=i == 0)
+            edges = significance.trace_pvalues(res)
+            _store_edges(case, edges, first=i == 0)
             tested[name] = round(time.perf_counter() - t1, 3)
-            for batch in res.evidence_batches():  # into the case a batch at a time: bounded memory
+            res.stats["evidence_p"] = float(evidence_p)
+            sampled = None if evidence_p >= 1 else edges.filter(
+                pc.less_equal(edges.column("p_value"), float(evidence_p))).select(["account_a", "account_b"])
+            edges = None
+            for batch in res.evidence_batches(pairs=sampled):  # into the case a batch at a time: bounded memory
                 case.engine.register("_ev_batch", batch.cast(EVIDENCE_SCHEMA))
                 case.engine.execute("INSERT INTO _edge_evidence_new SELECT * FROM _ev_batch")
                 case.engine.unregister("_ev_batch")
@@ -115,7 +128,7 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
     case.engine.drop("_edge_evidence_new")
     case.set_meta("detect", {"traces": names, "kept": kept_traces, "recomputed_stale": stale, "posts": n_posts,
                              "engine": engine, "max_neighbors": max_neighbors,
-                             "evidence_k": evidence_k, "shuffles": shuffles, "seed": seed, "stats": stats, "seconds": timings,
+                             "evidence_k": evidence_k, "evidence_p": evidence_p, "shuffles": shuffles, "seed": seed, "stats": stats, "seconds": timings,
                              "significance_seconds": tested, "unmask_version": __version__})
     return {"edges": n_edges, "stats": stats, "seconds": timings, "kept": kept_traces, "recomputed_stale": stale}
 

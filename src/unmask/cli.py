@@ -254,11 +254,13 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--seed", type=int, default=0)
 @click.option("--min-cluster", type=int, default=5, help="accounts needed for a candidate operation")
 @click.option("--reset", is_flag=True, help="forget traces detected earlier and not named in --traces")
+@click.option("--evidence-p", type=click.FloatRange(0, 1), default=0.05, show_default=True,
+              help="sample evidence for the edges with a p-value at most this (1: every edge)")
 @click.option("--content", "with_content", is_flag=True,
               help="also find propaganda techniques in the posts and profile them per network, cell and account")
 @click.option("--quiet", is_flag=True)
 def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_worlds, group_worlds, alpha,
-           resolution, seed, min_cluster, reset, with_content, quiet):
+           resolution, seed, min_cluster, reset, evidence_p, with_content, quiet):
     """Compute coordination traces, their significance, and candidate operations.
 
     Recomputes only the traces named (all by default); traces detected earlier keep their edges and
@@ -273,7 +275,7 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_
                              windows=_pairs(windows, "--window", _seconds),
                              min_weights=_pairs(min_weights, "--min-weight", int),
                              engine=engine, max_neighbors=max_neighbors, shuffles=null_worlds, seed=seed,
-                             progress=stage, keep=not reset)
+                             progress=stage, keep=not reset, evidence_p=evidence_p)
         with api.step(case, "analyse"):
             ana = api.analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster,
                               group_worlds=group_worlds)

@@ -68,14 +68,23 @@ class TraceResult:
     rhythm_worlds: object = None  # per edge, the shifted worlds in which its two timelines moved apart
     rhythm_var: object = None  # per edge, the variance of its count between those worlds
 
-    def evidence_batches(self, rows: int = 500_000):
+    def evidence_batches(self, rows: int = 500_000, pairs: pa.Table | None = None):
         """The evidence as Arrow tables of up to ``rows`` rows (account_a, account_b, trace, object,
-        post_a, post_b, dt_ms), ordered by pair and rank. The engine gives each row's positions in
+        post_a, post_b, dt_ms), ordered by pair and rank; with ``pairs`` (account_a, account_b, as in
+        :attr:`edges`), only those pairs' evidence. The engine gives each row's positions in
         the run's code tables (a post's position is the number of ranked actions on earlier objects
         plus its rank), and codes become ids by Arrow ``take``, batch by batch: only the integers
         (29 bytes a row) are held whole."""
         k, q = self.key, self.engine.query
+        if pairs is not None and pairs.num_rows == 0:
+            return
         accounts = q(f"SELECT account_id FROM _accd_{k} ORDER BY acc").column(0).combine_chunks()
+        only = ""
+        if pairs is not None:  # the pairs' account codes are positions in _accd_ (plus one)
+            self.engine.register(f"_ev_pairs_{k}", pa.table({
+                c: pa.compute.add(pa.compute.index_in(pairs.column(f"account_{c[-1]}"), value_set=accounts), 1)
+                for c in ("acc_a", "acc_b")}))
+            only = f"JOIN _ev_pairs_{k} x ON x.acc_a = e.acc_a AND x.acc_b = e.acc_b"
         objects = q(f"SELECT object FROM _objn_{k} ORDER BY oid").column(0).combine_chunks()
         posts = q(f"SELECT post_id FROM _rank_{k} ORDER BY oid, rn").column(0).combine_chunks()
         pos = "INTEGER" if len(posts) < 2**31 - 1 else "BIGINT"
@@ -85,8 +94,10 @@ class TraceResult:
             SELECT e.acc_a - 1 AS ia, e.acc_b - 1 AS ib, e.oid - 1 AS io, CAST(0 AS TINYINT) AS z,
                    CAST(o.start + e.rn_a - 1 AS {pos}) AS pa, CAST(o.start + e.rn_b - 1 AS {pos}) AS pb,
                    CAST(e.dt_ms AS BIGINT) AS dt_ms
-            FROM _evidence_{k} e JOIN o ON o.oid = e.oid
+            FROM _evidence_{k} e JOIN o ON o.oid = e.oid {only}
             ORDER BY e.acc_a, e.acc_b, e.k""")
+        if pairs is not None:
+            self.engine.unregister(f"_ev_pairs_{k}")
         trace = _one(self.engine, self.trace)
         for batch in coded.to_batches(max_chunksize=rows):  # fetched whole: the caller may query between batches
             c = batch.column
