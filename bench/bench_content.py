@@ -2,6 +2,8 @@
 
     python bench/bench_content.py --ptc ../shared/data/ptc --articles 1000 --posts 1000000 --out /tmp/bench-content
 
+(``--posts 0`` skips step 3.) Also: the reliability of the TC confidences on the dev gold spans.
+
 1. PTC dev scores: `unmask text predict` + `unmask text evaluate` (TC micro-F1 on the gold spans,
    SI F1 with partial credit), as whole processes.
 2. Throughput: `unmask text analyze` over N news articles (the PTC articles, repeated to N) as a
@@ -36,6 +38,35 @@ def timed(cmd):
     return r.stdout, seconds, rss_kb / 1024
 
 
+def reliability(ptc: Path, bins=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0001)) -> list[dict]:
+    """TC confidences on the PTC dev gold spans against how often they are right (a span's
+    prediction is right when the gold gives that span that technique)."""
+    from unmask.content import model
+    from unmask.content.semeval import read_articles, read_labels
+
+    arts = read_articles(ptc / "dev-articles")
+    gold = {}
+    for a, t, s, e in read_labels(ptc / "dev-task-TC.labels", "tc"):
+        gold.setdefault((a, s, e), set()).add(t)
+    by = {}
+    for a, s, e in gold:
+        by.setdefault(a, []).append((s, e))
+    conf, right = [], []
+    for a in sorted(by):
+        spans = sorted(by[a])
+        for (s, e), (t, c) in zip(spans, model.classify(arts[a], spans)):
+            conf.append(c)
+            right.append(t in gold[(a, s, e)])
+    rows = []
+    for lo, hi in zip(bins, bins[1:]):
+        idx = [i for i, c in enumerate(conf) if lo <= c < hi]
+        if idx:
+            rows.append({"confidence": f"{lo:.1f}-{min(hi, 1):.1f}", "spans": len(idx),
+                         "mean_confidence": round(sum(conf[i] for i in idx) / len(idx), 3),
+                         "accuracy": round(sum(right[i] for i in idx) / len(idx), 3)})
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ptc", default="../shared/data/ptc")
@@ -58,6 +89,12 @@ def main():
                                  str(ptc / "dev-task-SI.labels")])[0])
     res["ptc_dev"] = {"tc_micro_f1": round(tc["micro_f1"], 4), "si_f1": round(si["f1"], 4),
                       "si_precision": round(si["precision"], 4), "si_recall": round(si["recall"], 4)}
+    res["tc_reliability"] = reliability(ptc)
+    timed(exe + ["text", "predict", "--task", "si", "--fast", "--articles", str(ptc / "dev-articles"), "--out",
+                 str(out / "si-fast.pred")])
+    res["ptc_dev"]["si_f1_fast"] = round(json.loads(timed(
+        exe + ["text", "evaluate", "--task", "si", "--pred", str(out / "si-fast.pred"), "--gold",
+               str(ptc / "dev-task-SI.labels")])[0])["f1"], 4)
     src = sorted((ptc / "train-articles").glob("*.txt")) + sorted((ptc / "dev-articles").glob("*.txt"))
     docs = out / "articles"
     docs.mkdir()

@@ -68,7 +68,9 @@ def test_predict_and_evaluate_commands_write_the_task_formats(tmp_path, capsys):
     capsys.readouterr()
     main(["text", "evaluate", "--task", "tc", "--pred", str(tmp_path / "tc.pred"), "--gold", str(tmp_path / "tc.pred")])
     assert json.loads(capsys.readouterr().out)["micro_f1"] == 1.0
-    assert predict("si", {"9": "Nothing here at all, a calm and ordinary sentence about the weather today."}) == []
+    assert predict("si", {"9": "The meeting is scheduled for 3 pm on Tuesday in the main hall of the library."}) == []
+    assert predict("si", {"9": "Nothing here at all, a calm and ordinary sentence about the weather today."},
+                   fast=True) == []
 
 
 def test_analyze_command_json_and_escaped_html(tmp_path, capsys):

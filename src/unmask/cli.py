@@ -450,7 +450,7 @@ def text():
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--out", "out_path", type=click.Path(), help="write the JSON here (default: print it)")
 @click.option("--html", "html_path", type=click.Path(), help="also write a readable page with highlighted spans")
-@click.option("--fast", is_flag=True, help="no span embeddings (several times faster, less accurate techniques)")
+@click.option("--fast", is_flag=True, help="the linear model only (hashed n-grams and cues): no transformer, many times faster, less accurate")
 def text_analyze(paths, out_path, html_path, fast):
     """Spans, flagged sentences, counts and density for .txt files, JSONL of {id, text}, or folders."""
     from unmask.content import analyze, read_documents
@@ -475,7 +475,7 @@ def text_analyze(paths, out_path, html_path, fast):
 @click.option("--articles", required=True, type=click.Path(), help="a folder of article<ID>.txt files")
 @click.option("--template", type=click.Path(), help="TC: the spans to label (article, technique, start, end)")
 @click.option("--out", "out_path", required=True, type=click.Path())
-@click.option("--fast", is_flag=True, help="no span embeddings (several times faster, less accurate techniques)")
+@click.option("--fast", is_flag=True, help="the linear model only (hashed n-grams and cues): no transformer, many times faster, less accurate")
 def text_predict(task, articles, template, out_path, fast):
     """Write SemEval-2020 Task 11 predictions (SI: article start end; TC: article technique start end)."""
     from unmask.content import predict

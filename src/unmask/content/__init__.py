@@ -43,7 +43,23 @@ def trained_for(text: str, lang: str | None = None) -> bool:
 
 
 def model_name(fast: bool = False) -> str:
+    if not fast and model.transformer() is not None:
+        return ("MiniLM-L6 transformer (int8 ONNX) stacked with hashed n-grams + cues"
+                + (" + USE span embeddings" if model.uses_embeddings() else ""))
     return "hashed n-grams + cues" + ("" if fast or not model.uses_embeddings() else " + USE span embeddings")
+
+
+def _spans_and_sentences(text: str, fast: bool):
+    """Spans, sentences with their scores, the sentence threshold, and the transformer's pass (or
+    None): the transformer's where the package has one and ``fast`` is off, else the linear model's."""
+    tr = None if fast else model.transformer()
+    if tr is None:
+        sents, scores = model.scored_sentences(text)  # once, for the spans and the sentence flags
+        return model.find_spans(text, (sents, scores)), sents, scores, model._coefs()["si_threshold"], None
+    encoded = tr.encode(text)
+    spans = [{"start": s, "end": e, "sentence_score": p} for s, e, p in tr.spans(text, encoded)]
+    sents = F.sentences(text)
+    return spans, sents, tr.sentence_scores(sents, encoded), tr.si_threshold, encoded
 
 
 def analyze(text: str, doc_id: str | None = None, lang: str | None = None, fast: bool = False) -> dict:
@@ -56,12 +72,10 @@ def analyze(text: str, doc_id: str | None = None, lang: str | None = None, fast:
         out.update(spans=[], sentences=[], counts={}, density=0.0,
                    note="not analysed: the model was trained on English news only")
         return out
-    sents, scores = model.scored_sentences(text)  # once, for the spans and the sentence flags
-    spans = model.find_spans(text, (sents, scores))
-    labels = model.classify(text, [(s["start"], s["end"]) for s in spans], embeddings=not fast)
+    spans, sents, scores, threshold, encoded = _spans_and_sentences(text, fast)
+    labels = model.classify(text, [(s["start"], s["end"]) for s in spans], embeddings=not fast, encoded=encoded)
     out["spans"] = [{"start": s["start"], "end": s["end"], "technique": t, "confidence": round(c, 4),
                      "text": text[s["start"]:s["end"]]} for s, (t, c) in zip(spans, labels)]
-    threshold = model._coefs()["si_threshold"]
     out["sentences"] = [{"start": a, "end": b, "propaganda": bool(p >= threshold), "score": round(float(p), 4)}
                         for (a, b), p in zip(sents, scores)]
     out["counts"] = dict(sorted(Counter(s["technique"] for s in out["spans"]).items()))
@@ -102,7 +116,7 @@ def predict(task: str, articles: dict[str, str], template: list[tuple] | None = 
     rows = []
     if task == "si":
         for a, text in sorted(articles.items()):
-            rows += [(a, s["start"], s["end"]) for s in model.find_spans(text)]
+            rows += [(a, s["start"], s["end"]) for s in _spans_and_sentences(text, fast)[0]]
         return rows
     spans = {}
     if template is not None:
@@ -110,7 +124,7 @@ def predict(task: str, articles: dict[str, str], template: list[tuple] | None = 
             spans.setdefault(a, []).append((s, e))
     else:
         for a, text in articles.items():
-            spans[a] = [(s["start"], s["end"]) for s in model.find_spans(text)]
+            spans[a] = [(s["start"], s["end"]) for s in _spans_and_sentences(text, fast)[0]]
     for a in sorted(spans):
         if a not in articles:
             raise InputError(f"the template names article {a}, which is not among the articles")

@@ -101,6 +101,20 @@ def _encoder():
     return USE()
 
 
+@lru_cache(maxsize=1)
+def transformer():
+    """The shipped transformer (:mod:`unmask.content.encoder`), or None where the package carries
+    no model or onnxruntime is missing."""
+    try:
+        from unmask.content import encoder
+    except ImportError:
+        return None
+    try:
+        return encoder.shipped()
+    except ImportError:
+        return None
+
+
 def uses_embeddings() -> bool:
     """Whether TC on documents uses span embeddings (the shipped weights have them and the
     embeddings extra is installed); posts in a case always use the hashed model (speed)."""
@@ -132,18 +146,25 @@ def _sigmoid_scores(x, c) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(np.asarray(x @ c["si"].ravel()).ravel() + c["si_b"][0])))
 
 
-def classify(text: str, spans: list[tuple[int, int]], embeddings: bool = True) -> list[tuple[str, float]]:
-    """(technique, confidence) for each span of ``text``; with span embeddings when ``embeddings``
-    and :func:`uses_embeddings` (better, about 12 ms a span on two cores)."""
+def classify(text: str, spans: list[tuple[int, int]], embeddings: bool = True,
+             encoded=None) -> list[tuple[str, float]]:
+    """(technique, confidence) for each span of ``text``. With ``embeddings`` (the default): the
+    transformer (where :func:`transformer` has one) stacked with the linear model, whose features
+    include USE span embeddings where :func:`uses_embeddings`; without: the linear model alone.
+    ``encoded`` reuses the transformer's pass over the text."""
     if not spans:
         return []
     c = _coefs()
     x = tc_matrix(text, spans)
-    if embeddings and uses_embeddings():
+    tr = transformer() if embeddings else None
+    use = embeddings and uses_embeddings()
+    if use:  # the linear model with USE span embeddings (the embeddings extra)
         emb = _encoder()([text[s:e][:300] for s, e in spans]).astype(np.float32) * c["tce_weight"]
         z = sparse.hstack([x, sparse.csr_matrix(emb)]).tocsr() @ c["tce"].T + c["tce_b"]
     else:
         z = x @ c["tc"].T + c["tc_b"]
+    if tr is not None:  # stacked with the transformer
+        z = tr.stack(tr.tc_logits(text, spans, encoded), np.asarray(z))
     best, conf = _softmax_best(np.asarray(z))
     return [(TECHNIQUES[k], float(cf)) for k, cf in zip(best, conf)]
 

@@ -1,6 +1,10 @@
 """Train the technique model on the PTC corpus (needs the ``train`` extra: scikit-learn).
 
     python -m unmask.content.train --ptc ../shared/data/ptc --out src/unmask/data/techniques.npz
+    python -m unmask.content.train --ptc ../shared/data/ptc --model transformer --out src/unmask/data/transformer
+
+The first (``--model linear``, the default) fits the linear model below; the second fine-tunes the
+transformer (:mod:`unmask.content.finetune`, the ``finetune`` extra), which is stacked with it.
 
 Reads the 371 training articles and their SI and TC gold, fits the sentence model (SI) and the
 technique model (TC), picks the SI thresholds on the training articles only (out of fold), and
@@ -69,7 +73,20 @@ def _sparse_store(prefix, coef):
             f"{prefix}_shape": np.array(coef.shape, np.int64)}
 
 
-def main():
+def main(argv=None):
+    import sys
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--model" in argv:
+        i = argv.index("--model")
+        kind = argv[i + 1] if i + 1 < len(argv) else ""
+        del argv[i:i + 2]
+        if kind == "transformer":
+            from unmask.content import finetune
+
+            return finetune.main(argv)
+        if kind != "linear":
+            raise SystemExit(f"--model must be linear or transformer, not {kind!r}")
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import cross_val_predict
 
@@ -78,7 +95,7 @@ def main():
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent.parent / "data" / "techniques.npz"))
     ap.add_argument("--c-tc", type=float, default=1.0)
     ap.add_argument("--c-si", type=float, default=0.1)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     t0 = time.perf_counter()
     ptc = Path(args.ptc)
     arts = read_articles(ptc / "train-articles")
