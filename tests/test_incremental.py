@@ -99,3 +99,24 @@ def test_evidence_is_sampled_for_the_edges_that_can_carry_a_link(tmp_path, sim_s
     assert q("SELECT DISTINCT trace, account_a, account_b FROM edge_evidence ORDER BY ALL").equals(
         q("SELECT trace, account_a, account_b FROM edges WHERE p_value <= 0.05 ORDER BY ALL"))
     case.close()
+
+
+def test_report_states_each_traces_own_evidence_cut(tmp_path, sim_small):
+    """A trace kept from an earlier detect keeps the evidence cut it was detected with, and the
+    report's parameters say so on its own row."""
+    import re
+
+    from unmask.report.html import write_report
+
+    case = Case(tmp_path / "r.duckdb")
+    ingest(case, sim_small["files"])
+    api.detect(case, traces=["co_retweet"], keep=False, evidence_p=1)
+    api.detect(case, traces=["co_text"], keep=True, evidence_p=0.05)
+    stats = case.get_meta("detect")["stats"]
+    assert stats["co_retweet"]["evidence_p"] == 1.0 and stats["co_text"]["evidence_p"] == 0.05
+    api.analyse(case, seed=1)
+    html = write_report(case, tmp_path / "r.html").read_text()
+    rows = dict(re.findall(r"<tr><td>(co_retweet|co_text)</td><td>(window [^<]*)</td></tr>", html))
+    assert rows["co_retweet"].endswith("evidence for p &le; 1.0")
+    assert rows["co_text"].endswith("evidence for p &le; 0.05")
+    case.close()

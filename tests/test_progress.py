@@ -70,10 +70,14 @@ def test_demo_and_run_with_the_bar_print_no_traceback(tmp_path, sim_small, comma
     import sys
 
     args = (["demo", "--posts", "6000", "--out", str(tmp_path / "d")] if command == "demo" else
-            ["run", *map(str, sim_small["files"]), "--out", str(tmp_path / "r")])
+            ["run", *map(str, sim_small["files"]), "--out", str(tmp_path / "r"), "--evidence-p", "1"])
     done = subprocess.run([sys.executable, "-c", "from unmask.cli import main; main()", *args],
                           capture_output=True, text=True, timeout=600, env={**__import__("os").environ,
                                                                              "COLUMNS": "100"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr and "Exception in thread" not in done.stderr, done.stderr[-2000:]
     assert "report" in done.stdout
+    from unmask.store import Case
+
+    with Case(tmp_path / ("d" if command == "demo" else "r") / "case.duckdb", read_only=True) as case:
+        assert case.get_meta("detect")["evidence_p"] == (0.05 if command == "demo" else 1.0)  # run --evidence-p

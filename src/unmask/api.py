@@ -282,13 +282,13 @@ def step(case: Case, name: str):
 def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=None, min_weights=None,
         engine="duckdb", alpha=0.05, resolution=1.0, seed=0, min_cluster=5, report=True, progress=None,
         overwrite=False, resume=False, time_mode="auto", with_content=False, null_worlds=10,
-        group_worlds=groupnull.WORLDS) -> dict:
+        group_worlds=groupnull.WORLDS, evidence_p=EVIDENCE_P) -> dict:
     """The whole pipeline into ``out``: ``case.duckdb`` and ``report.html``.
 
     Each step (ingest, detect, analyse, checks) runs in one transaction and records itself in the
     case when it commits, so an interrupted run leaves the case as the last finished step left it.
     An existing case is refused unless ``overwrite`` (start again) or ``resume`` (continue after the
-    last finished step) is given.
+    last finished step) is given. ``evidence_p`` is :func:`detect`'s.
     """
     from unmask.errors import UnmaskError
 
@@ -317,7 +317,8 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
             t0 = time.perf_counter()
             with step(case, "detect"):
                 result["detect"] = detect(case, traces=traces, windows=windows, min_weights=min_weights,
-                                          engine=engine, seed=seed, shuffles=null_worlds, progress=progress)
+                                          engine=engine, seed=seed, shuffles=null_worlds, progress=progress,
+                                          evidence_p=evidence_p)
             timings["detect"] = time.perf_counter() - t0
         if "analyse" in todo:
             t0 = time.perf_counter()

@@ -254,8 +254,9 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--seed", type=int, default=0)
 @click.option("--min-cluster", type=int, default=5, help="accounts needed for a candidate operation")
 @click.option("--reset", is_flag=True, help="forget traces detected earlier and not named in --traces")
-@click.option("--evidence-p", type=click.FloatRange(0, 1), default=0.05, show_default=True,
-              help="sample evidence for the edges with a p-value at most this (1: every edge)")
+@click.option("--evidence-p", type=click.FloatRange(0, 1), default=None,
+              help="sample evidence for the edges with a p-value at most this (1: every edge; default: "
+                   "unmask.api.EVIDENCE_P)")
 @click.option("--content", "with_content", is_flag=True,
               help="also find propaganda techniques in the posts and profile them per network, cell and account")
 @click.option("--quiet", is_flag=True)
@@ -275,7 +276,8 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_
                              windows=_pairs(windows, "--window", _seconds),
                              min_weights=_pairs(min_weights, "--min-weight", int),
                              engine=engine, max_neighbors=max_neighbors, shuffles=null_worlds, seed=seed,
-                             progress=stage, keep=not reset, evidence_p=evidence_p)
+                             progress=stage, keep=not reset,
+                             evidence_p=api.EVIDENCE_P if evidence_p is None else evidence_p)
         with api.step(case, "analyse"):
             ana = api.analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster,
                               group_worlds=group_worlds)
@@ -342,9 +344,12 @@ def edges(case_path, trace, top):
 @click.option("--overwrite", is_flag=True, help="replace a case already in OUT")
 @click.option("--resume", is_flag=True, help="continue the case in OUT from its last finished step")
 @click.option("--content", "with_content", is_flag=True, help="also profile propaganda techniques (see detect)")
+@click.option("--evidence-p", type=click.FloatRange(0, 1), default=None,
+              help="sample evidence for the edges with a p-value at most this (1: every edge; default: "
+                   "unmask.api.EVIDENCE_P)")
 @click.option("--quiet", is_flag=True)
 def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, null_worlds, group_worlds, time_mode, overwrite,
-        resume, with_content, quiet):
+        resume, with_content, evidence_p, quiet):
     """Ingest, detect, test significance, cluster, check and report, into OUT."""
     from unmask import api
 
@@ -352,7 +357,8 @@ def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, null_worlds, gr
     with _Stage(quiet) as step:
         result = api.run(inputs, out_dir, fmt=fmt, mapping=m, const=c, engine=engine, alpha=alpha, seed=seed,
                          null_worlds=null_worlds, group_worlds=group_worlds, progress=step, overwrite=overwrite,
-                         resume=resume, time_mode=time_mode, with_content=with_content)
+                         resume=resume, time_mode=time_mode, with_content=with_content,
+                         evidence_p=api.EVIDENCE_P if evidence_p is None else evidence_p)
     out.print(f"case: {result['case']}\nreport: {result.get('report')}", highlight=False)
 
 
