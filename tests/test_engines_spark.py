@@ -61,27 +61,58 @@ def test_duckdb_and_spark_give_identical_edges(tmp_path):
             spark.close()
 
 
-def test_detect_with_engine_spark_from_the_cli_matches_duckdb(tmp_path):
-    """`unmask detect --engine spark`: the case's input tables go to Spark and the results come back
-    into the case, the same as with DuckDB (co_link reads post_links, co_retweet posts)."""
+def _differing_rows(case, other_file, table):
+    """Rows of ``table`` in ``case`` and in case file ``other_file`` not matched the other way (EXCEPT ALL)."""
+    case.engine.execute(f"ATTACH IF NOT EXISTS '{other_file}' AS other (READ_ONLY)")
+    here, there = f"main.{table}", f"other.main.{table}"
+    return [case.engine.scalar(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})")
+            for x, y in ((here, there), (there, here))]
+
+
+def test_run_with_engine_spark_on_the_parquet_layout_matches_duckdb(tmp_path):
+    """`unmask run --engine spark --layout parquet`: Spark reads the input tables where they lie and
+    gives the same edges (p- and q-values included), links, networks, operations and report as
+    `unmask run` on DuckDB; only the report's engine line differs. Cascades included (seed 9)."""
+    import shutil
+
     from click.testing import CliRunner
 
     from unmask.cli import cli
+    from unmask.report.html import write_report
 
     files, _ = write(simulate(SimConfig(posts=3000, seed=9)), tmp_path / "sim")
-    edges = {}
-    for engine in ("duckdb", "spark"):
-        path = tmp_path / f"{engine}.duckdb"
-        with Case(path) as case:
-            ingest(case, files)
-        res = CliRunner().invoke(cli, ["detect", "--case", str(path), "--traces", "co_link,co_retweet", "--engine",
-                                       engine, "--min-weight", "co_link=1", "--evidence-p", "1", "--quiet"])
+    runs = {"duckdb": ["--out", str(tmp_path / "duckdb")],
+            "spark": ["--out", str(tmp_path / "spark"), "--engine", "spark", "--layout", "parquet"]}
+    for args in runs.values():
+        res = CliRunner().invoke(cli, ["run", *map(str, files), *args, "--seed", "2", "--quiet"])
         assert res.exit_code == 0, res.output
-        with Case(path, read_only=True) as case:
-            edges[engine] = case.engine.query(
-                "SELECT account_a, account_b, trace, weight, n_objects, p_value FROM edges "
-                "ORDER BY trace, account_a, account_b").to_pylist()
-            evidence = case.engine.query("SELECT trace, count(*) AS n FROM edge_evidence GROUP BY trace").to_pylist()
-        assert {r["trace"] for r in edges[engine]} == {"co_link", "co_retweet"}
-        assert {r["trace"] for r in evidence} == {"co_link", "co_retweet"}
-    assert edges["duckdb"] == edges["spark"]
+    lake = tmp_path / "spark" / "case"
+    assert (lake / "posts" / "kind=retweet").is_dir()
+    with Case(tmp_path / "duckdb" / "case.duckdb", read_only=True) as a, Case(lake, read_only=True) as b:
+        assert b.get_meta("detect")["engine"] == "spark" and b.layout == "parquet"
+        ra = write_report(a, tmp_path / "a.html", generated_at="fixed").read_text()
+        rb = write_report(b, tmp_path / "b.html", generated_at="fixed").read_text()
+        assert a.count("edges") > 0
+    assert "engine spark" in rb and rb.replace("engine spark", "engine duckdb") == ra
+    with Case(tmp_path / "duckdb" / "case.duckdb", read_only=True) as a:
+        for t in ("edges", "edge_evidence", "fused_edges", "clusters", "groups", "operations"):
+            assert _differing_rows(a, lake / "case.duckdb", t) == [0, 0], t
+
+    # --inputs-at: Spark reads the input tables from another place. A copy without the retweets
+    # gives co_link's edges and no co_retweet edge, so the copy is what was read.
+    elsewhere = tmp_path / "bucket"
+    for name in ("posts", "post_links"):
+        shutil.copytree(lake / name, elsewhere / name)
+    shutil.rmtree(elsewhere / "posts" / "kind=retweet")
+    case_file = tmp_path / "duckdb" / "case.duckdb"
+    found = {}
+    for engine, extra in (("duckdb", []), ("spark", ["--inputs-at", elsewhere.as_uri()])):
+        res = CliRunner().invoke(cli, ["detect", "--case", str(case_file), "--traces", "co_link,co_retweet",
+                                       "--min-weight", "co_link=1", "--reset", "--engine", engine, *extra, "--quiet"])
+        assert res.exit_code == 0, res.output
+        with Case(case_file, read_only=True) as a:
+            found[engine] = {t: a.engine.query(f"SELECT account_a, account_b, p_value FROM edges WHERE trace = '{t}' "
+                                               "ORDER BY ALL").to_pylist() for t in ("co_link", "co_retweet")}
+    assert found["duckdb"]["co_link"] and found["duckdb"]["co_retweet"]
+    assert found["spark"]["co_link"] == found["duckdb"]["co_link"]
+    assert found["spark"]["co_retweet"] == []

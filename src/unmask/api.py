@@ -27,19 +27,49 @@ EVIDENCE_SCHEMA = pa.schema([("account_a", pa.string()), ("account_b", pa.string
 EVIDENCE_P = 0.05  # evidence is sampled for the edges with p <= this (see detect)
 
 
-def _engine_for(case, engine: str):
+@contextmanager
+def engine_for(case, engine: str = "duckdb", master=None, inputs_at=None):
+    """The engine that runs the traces, with the case's input tables in it.
+
+    ``duckdb`` is the case's own. Another engine reads the input tables where they lie: the
+    Parquet layout's datasets, or ``inputs_at`` (a folder or URI, e.g. ``s3a://bucket/case``, holding
+    a copy of them: ``posts/``, ``post_links/``). A case in the DuckDB layout is first written out as
+    such datasets, beside the case, and they are removed afterwards. Nothing goes through the driver.
+    """
     if engine == "duckdb":
-        return case.engine, None
+        if master or inputs_at:
+            from unmask.errors import ParameterError
+
+            raise ParameterError("--spark-master and --inputs-at apply to --engine spark only")
+        yield case.engine
+        return
+    import shutil
+    import tempfile
+
     from unmask.engines import get_engine
 
-    eng = get_engine(engine)
-    for name in schema.INPUT_TABLES:
-        eng.register(name, case.table(name))
-    return eng, eng
+    eng = get_engine(engine, **({"master": master} if master else {}))
+    scratch = None
+    try:
+        for name in schema.INPUT_TABLES:
+            if inputs_at:
+                where = f"{str(inputs_at).rstrip('/')}/{name}"
+            elif case.dataset(name) is not None:
+                where = case.dataset(name)
+            else:
+                scratch = scratch or Path(tempfile.mkdtemp(prefix=".unmask-inputs-", dir=case.path.parent))
+                where = case.write_dataset(name, scratch / name)
+            eng.register_dataset(name, str(where), case.engine.query(f"SELECT * FROM {name} LIMIT 0").schema)
+        yield eng
+    finally:
+        eng.close()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duckdb", max_neighbors=100,
-           evidence_k=5, shuffles=10, seed=0, progress=None, keep=True, evidence_p=EVIDENCE_P) -> dict:
+           evidence_k=5, shuffles=10, seed=0, progress=None, keep=True, evidence_p=EVIDENCE_P,
+           spark_master=None, inputs_at=None) -> dict:
     """Run traces and store their edges (with p- and q-values), evidence and statistics.
 
     Evidence (up to ``evidence_k`` sampled co-actions per edge) is kept for the edges whose own
@@ -73,7 +103,13 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
             from unmask.errors import ParameterError
 
             raise ParameterError(f"parameter given for trace {key!r}, which is not run (running {names})")
-    eng, own = _engine_for(case, engine)
+    with engine_for(case, engine, spark_master, inputs_at) as eng:
+        return _detect(case, eng, names, kept_traces, stale, earlier, windows, min_weights, engine, max_neighbors,
+                       evidence_k, shuffles, seed, progress, evidence_p, n_posts)
+
+
+def _detect(case, eng, names, kept_traces, stale, earlier, windows, min_weights, engine, max_neighbors,
+            evidence_k, shuffles, seed, progress, evidence_p, n_posts) -> dict:
     stats, timings, tested = {}, {}, {}
     case.engine.register("_ev_empty", EVIDENCE_SCHEMA.empty_table())
     case.engine.create_table("_edge_evidence_new", "SELECT * FROM _ev_empty")
@@ -109,8 +145,6 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
             prog.advance(progress, n_posts, name)
     finally:
         prog.finish(progress)
-        if own:
-            own.close()
     if kept_traces:
         case.engine.execute("INSERT INTO _edges_new BY NAME SELECT * EXCLUDE (q_value) FROM edges WHERE trace IN "
                             "(SELECT trace FROM _kept_traces)")
@@ -282,8 +316,10 @@ def step(case: Case, name: str):
 def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=None, min_weights=None,
         engine="duckdb", alpha=0.05, resolution=1.0, seed=0, min_cluster=5, report=True, progress=None,
         overwrite=False, resume=False, time_mode="auto", with_content=False, null_worlds=10,
-        group_worlds=groupnull.WORLDS, evidence_p=EVIDENCE_P) -> dict:
-    """The whole pipeline into ``out``: ``case.duckdb`` and ``report.html``.
+        group_worlds=groupnull.WORLDS, evidence_p=EVIDENCE_P, layout=None, spark_master=None,
+        inputs_at=None) -> dict:
+    """The whole pipeline into ``out``: the case (``case.duckdb``, or the folder ``case`` in the
+    Parquet ``layout``) and ``report.html``.
 
     Each step (ingest, detect, analyse, checks) runs in one transaction and records itself in the
     case when it commits, so an interrupted run leaves the case as the last finished step left it.
@@ -292,17 +328,24 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
     """
     from unmask.errors import UnmaskError
 
+    from unmask.store import remove_case
+
     out = Path(out)
-    case_path = out / "case.duckdb"
-    if case_path.exists() and not (overwrite or resume):
-        raise UnmaskError(f"{case_path} already holds a case; pass --overwrite to replace it, or --resume to "
+    paths = {"duckdb": out / "case.duckdb", "parquet": out / "case"}
+    existing = [p for p in paths.values() if p.exists()]
+    if existing and not (overwrite or resume):
+        raise UnmaskError(f"{existing[0]} already holds a case; pass --overwrite to replace it, or --resume to "
                           "continue it from its last finished step")
+    if resume and existing and layout is None:
+        case_path = existing[0]
+    else:
+        case_path = paths[layout or "duckdb"]
     out.mkdir(parents=True, exist_ok=True)
     if overwrite and not resume:
-        for stale in (case_path, out / "case.duckdb.wal"):
-            stale.unlink(missing_ok=True)
+        for stale in existing:
+            remove_case(stale)
     timings = {}
-    with Case(case_path) as case:
+    with Case(case_path, layout=layout) as case:
         done = finished_steps(case) if resume else []
         result = {"case": str(case_path), "resumed_after": done[-1] if done else None}
         # Run from the first step not finished on: a step invalidates the steps after it.
@@ -318,7 +361,7 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
             with step(case, "detect"):
                 result["detect"] = detect(case, traces=traces, windows=windows, min_weights=min_weights,
                                           engine=engine, seed=seed, shuffles=null_worlds, progress=progress,
-                                          evidence_p=evidence_p)
+                                          evidence_p=evidence_p, spark_master=spark_master, inputs_at=inputs_at)
             timings["detect"] = time.perf_counter() - t0
         if "analyse" in todo:
             t0 = time.perf_counter()

@@ -144,6 +144,21 @@ def _json(obj) -> str:
     return json.dumps(clean(obj), sort_keys=True, default=str, allow_nan=False)
 
 
+def _engine_options(f):
+    """--engine, --spark-master and --inputs-at, shared by detect and run."""
+    f = click.option("--inputs-at", help="with --engine spark: a folder or URI (s3a://…, hdfs://…) holding the "
+                                         "case's input tables as the Parquet layout writes them (posts/, "
+                                         "post_links/); Spark reads them there")(f)
+    f = click.option("--spark-master", help="with --engine spark: the cluster (spark://…, yarn, k8s://…); "
+                                            "default: SPARK_REMOTE (Spark Connect) if set, else local[*]")(f)
+    return click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")(f)
+
+
+_LAYOUT = click.option("--layout", type=click.Choice(["duckdb", "parquet"]), default=None,
+                       help="a new case's layout: one DuckDB file (default), or a folder with the input "
+                            "tables as Parquet datasets partitioned by post kind, which Spark reads where they lie")
+
+
 @click.group()
 @click.version_option(__version__, prog_name="unmask")
 def cli():
@@ -152,7 +167,9 @@ def cli():
 
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path())
-@click.option("--case", "case_path", required=True, type=click.Path(), help="case file (DuckDB), created if missing")
+@click.option("--case", "case_path", required=True, type=click.Path(),
+              help="the case: a DuckDB file, or a folder in the Parquet layout; created if missing")
+@_LAYOUT
 @click.option("--format", "fmt", type=click.Choice(["io-archive", "twarc2", "csv", "jsonl", "parquet"]),
               help="override format sniffing")
 @click.option("--map", "maps", multiple=True, help="canonical=column, e.g. --map account_id=author")
@@ -163,13 +180,13 @@ def cli():
 @click.option("--list-delimiter", help="delimiter of list fields given as plain strings (default: spaces, commas or |)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @click.option("--quiet", is_flag=True, help="no progress display")
-def ingest(inputs, case_path, fmt, maps, consts, mapping, time_mode, list_delimiter, as_json, quiet):
+def ingest(inputs, case_path, layout, fmt, maps, consts, mapping, time_mode, list_delimiter, as_json, quiet):
     """Append INPUT files to a case, with exact row accounting."""
     from unmask.ingest import ingest as do_ingest
     from unmask.store import Case
 
     m, c = _mapping(maps, consts, mapping)
-    with Case(case_path) as case, _Stage(quiet) as step:
+    with Case(case_path, layout=layout) as case, _Stage(quiet) as step:
         results = do_ingest(case, inputs, fmt=fmt, mapping=m, const=c, time_mode=time_mode,
                             delimiter=list_delimiter, progress=step)
     total = {k: sum(getattr(r, k) for r in results) for k in ("rows_read", "rows_loaded", "rows_rejected")}
@@ -243,7 +260,7 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--traces", help="comma-separated traces (default: all)")
 @click.option("--window", "windows", multiple=True, help="trace=seconds, e.g. co_retweet=60s")
 @click.option("--min-weight", "min_weights", multiple=True, help="trace=N")
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")
+@_engine_options
 @click.option("--max-neighbors", type=int, default=100, help="cap on pairs per action on hot objects")
 @click.option("--null-worlds", type=click.IntRange(0, 1000), default=10, show_default=True,
               help="week-shifted worlds of the rhythm null (text, hashtag, domain, mention and timing traces)")
@@ -260,8 +277,8 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--content", "with_content", is_flag=True,
               help="also find propaganda techniques in the posts and profile them per network, cell and account")
 @click.option("--quiet", is_flag=True)
-def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_worlds, group_worlds, alpha,
-           resolution, seed, min_cluster, reset, evidence_p, with_content, quiet):
+def detect(case_path, traces, windows, min_weights, engine, spark_master, inputs_at, max_neighbors, null_worlds,
+           group_worlds, alpha, resolution, seed, min_cluster, reset, evidence_p, with_content, quiet):
     """Compute coordination traces, their significance, and candidate operations.
 
     Recomputes only the traces named (all by default); traces detected earlier keep their edges and
@@ -276,7 +293,7 @@ def detect(case_path, traces, windows, min_weights, engine, max_neighbors, null_
                              windows=_pairs(windows, "--window", _seconds),
                              min_weights=_pairs(min_weights, "--min-weight", int),
                              engine=engine, max_neighbors=max_neighbors, shuffles=null_worlds, seed=seed,
-                             progress=stage, keep=not reset,
+                             progress=stage, keep=not reset, spark_master=spark_master, inputs_at=inputs_at,
                              evidence_p=api.EVIDENCE_P if evidence_p is None else evidence_p)
         with api.step(case, "analyse"):
             ana = api.analyse(case, alpha=alpha, resolution=resolution, seed=seed, min_cluster=min_cluster,
@@ -333,7 +350,8 @@ def edges(case_path, trace, top):
 @click.option("--format", "fmt", type=click.Choice(["io-archive", "twarc2", "csv", "jsonl", "parquet"]))
 @click.option("--map", "maps", multiple=True)
 @click.option("--const", "consts", multiple=True)
-@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb")
+@_LAYOUT
+@_engine_options
 @click.option("--alpha", type=float, default=0.05)
 @click.option("--seed", type=int, default=0)
 @click.option("--null-worlds", type=click.IntRange(0, 1000), default=10, show_default=True,
@@ -348,8 +366,8 @@ def edges(case_path, trace, top):
               help="sample evidence for the edges with a p-value at most this (1: every edge; default: "
                    "unmask.api.EVIDENCE_P)")
 @click.option("--quiet", is_flag=True)
-def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, null_worlds, group_worlds, time_mode, overwrite,
-        resume, with_content, evidence_p, quiet):
+def run(inputs, out_dir, fmt, maps, consts, layout, engine, spark_master, inputs_at, alpha, seed, null_worlds,
+        group_worlds, time_mode, overwrite, resume, with_content, evidence_p, quiet):
     """Ingest, detect, test significance, cluster, check and report, into OUT."""
     from unmask import api
 
@@ -357,7 +375,8 @@ def run(inputs, out_dir, fmt, maps, consts, engine, alpha, seed, null_worlds, gr
     with _Stage(quiet) as step:
         result = api.run(inputs, out_dir, fmt=fmt, mapping=m, const=c, engine=engine, alpha=alpha, seed=seed,
                          null_worlds=null_worlds, group_worlds=group_worlds, progress=step, overwrite=overwrite,
-                         resume=resume, time_mode=time_mode, with_content=with_content,
+                         resume=resume, time_mode=time_mode, with_content=with_content, layout=layout,
+                         spark_master=spark_master, inputs_at=inputs_at,
                          evidence_p=api.EVIDENCE_P if evidence_p is None else evidence_p)
     out.print(f"case: {result['case']}\nreport: {result.get('report')}", highlight=False)
 

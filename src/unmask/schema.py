@@ -84,6 +84,15 @@ CORE_TABLES = (POSTS, POST_LINKS, ACCOUNTS, PROVENANCE, REJECTS, META)
 
 # What a trace reads: an engine other than the case's own DuckDB is given these tables.
 INPUT_TABLES = ("posts", "post_links")
+INPUT_DDL = {"posts": POSTS, "post_links": POST_LINKS}
+# The Parquet layout of a case partitions each input table by this column (hive style), so that a
+# trace that reads one kind of post (retweets, replies, originals) reads only its own files.
+PARTITION_COLUMN = "kind"
+
+
+def input_ddl(name: str, as_name: str) -> str:
+    """The DDL of input table ``name``, creating a table called ``as_name`` of the same shape."""
+    return INPUT_DDL[name].replace(f"EXISTS {name} (", f"EXISTS {as_name} (", 1)
 
 POST_COLUMNS = (
     "post_id", "account_id", "created_at", "time_precision", "text", "lang", "kind",

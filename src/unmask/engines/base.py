@@ -23,6 +23,19 @@ class Engine(ABC):
     def register(self, name: str, table: pa.Table) -> None:
         """Expose an Arrow table as a view called ``name``."""
 
+    def unregister(self, name: str) -> None:
+        """Forget a view made by :meth:`register`."""
+        self.execute(f"DROP VIEW IF EXISTS {name}")
+
+    def register_dataset(self, name: str, location: str, schema: pa.Schema) -> None:
+        """Expose a Parquet dataset (hive-partitioned, as a case's Parquet layout writes it) as a
+        view called ``name`` with ``schema``'s columns, in order and of its types. An engine that
+        reads files itself (Spark) reads it where it lies; this default loads it through Arrow."""
+        import pyarrow.dataset as ds
+
+        table = ds.dataset(str(location), format="parquet", partitioning="hive").to_table()
+        self.register(name, table.select(schema.names).cast(schema))
+
     @abstractmethod
     def query(self, sql: str) -> pa.Table:
         """Run a query and return its result as an Arrow table."""

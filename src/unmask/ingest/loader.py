@@ -76,7 +76,7 @@ def load(case, src: RawSource) -> IngestResult:
     ingest_id = int(eng.scalar("SELECT coalesce(max(ingest_id), 0) + 1 FROM provenance"))
     n_good = int(eng.scalar("SELECT count(*) FROM _staged WHERE reject_reason IS NULL"))
     n_bad = int(eng.scalar("SELECT count(*) FROM _staged WHERE reject_reason IS NOT NULL"))
-    duplicates = _append_posts(eng, src.file, src.derive_ids) if src.target == "posts" else 0
+    duplicates = _append_posts(case, src.file, src.derive_ids) if src.target == "posts" else 0
     _merge_accounts(eng)
     eng.execute(f"INSERT INTO rejects SELECT {ingest_id}, * FROM ({finish.rejects_sql(src.file)})")
     if src.parser_rejects:
@@ -108,14 +108,16 @@ def load(case, src: RawSource) -> IngestResult:
     return result
 
 
-def _append_posts(eng, source_file, derive_ids=True) -> int:
-    """Append new posts; a post already in the case (or twice in the file) is counted, not added."""
+def _append_posts(case, source_file, derive_ids=True) -> int:
+    """Append new posts; a post already in the case (or twice in the file) is counted, not added.
+    The rows go through :meth:`Case.append`, into a table or the Parquet layout's datasets."""
+    eng = case.engine
     before = int(eng.scalar("SELECT count(*) FROM posts"))
     # a post id given twice in the file (derived ids are unique by construction)
     repeats = int(eng.scalar("SELECT count(post_id) - count(DISTINCT post_id) FROM _staged WHERE reject_reason IS NULL"))
     if not before and not repeats:  # the first file of a case: every good row is a new post, in one pass
-        eng.execute(f"INSERT INTO posts {finish.posts_sql(eng, source_file, derive_ids)}")
-        eng.execute(f"INSERT INTO post_links {finish.post_links_sql(eng, 'posts')}")
+        case.append("posts", finish.posts_sql(eng, source_file, derive_ids))
+        case.append("post_links", finish.post_links_sql(eng, "posts"))
         return 0
     eng.create_table("_new_posts", finish.posts_sql(eng, source_file, derive_ids))
     repeats = int(eng.scalar("SELECT count(*) - count(DISTINCT post_id) FROM _new_posts"))
@@ -127,8 +129,8 @@ def _append_posts(eng, source_file, derive_ids=True) -> int:
     if repeats or before:  # the posts to add are chosen once, for both tables
         added_rows = "_added_posts"
         eng.create_table(added_rows, f"SELECT * FROM {source} n{anti}")
-    eng.execute(f"INSERT INTO post_links {finish.post_links_sql(eng, added_rows)}")
-    eng.execute(f"INSERT INTO posts SELECT * FROM {added_rows}")
+    case.append("post_links", finish.post_links_sql(eng, added_rows))
+    case.append("posts", f"SELECT * FROM {added_rows}")
     eng.drop("_added_posts")
     added = int(eng.scalar("SELECT count(*) FROM posts")) - before
     return int(eng.scalar("SELECT count(*) FROM _new_posts")) - added

@@ -1,0 +1,101 @@
+"""The two layouts of a case hold the same tables: one DuckDB file, or a folder whose input tables
+are Parquet datasets partitioned by post kind (which Spark reads where they lie)."""
+
+import pyarrow.dataset as ds
+import pytest
+
+from unmask import api
+from unmask.errors import UnmaskError
+from unmask.ingest import ingest, loader
+from unmask.report.html import write_report
+from unmask.schema import INPUT_TABLES
+from unmask.store import Case
+
+ORDER = {"posts": "post_id", "post_links": "post_id, link_key"}
+
+
+def _tables(case):
+    return {t: case.engine.query(f"SELECT * FROM {t} ORDER BY {ORDER[t]}") for t in INPUT_TABLES}
+
+
+def test_parquet_layout_holds_the_same_input_tables(sim_small, tmp_path):
+    with Case(tmp_path / "c.duckdb") as a, Case(tmp_path / "lake", layout="parquet") as b:
+        ra, rb = ingest(a, sim_small["files"]), ingest(b, sim_small["files"])
+        assert [r.as_dict() for r in ra] == [r.as_dict() for r in rb]
+        assert b.layout == "parquet" and a.layout == "duckdb"
+        ta, tb = _tables(a), _tables(b)
+        for t in INPUT_TABLES:
+            assert ta[t].schema == tb[t].schema, t
+            assert ta[t].equals(tb[t]), t
+        assert a.engine.query("SELECT * FROM accounts ORDER BY account_id").equals(
+            b.engine.query("SELECT * FROM accounts ORDER BY account_id"))
+    # on disk: one folder per post kind, readable by any Parquet reader
+    kinds = {p.name for p in (tmp_path / "lake" / "posts").iterdir()}
+    assert {"kind=original", "kind=retweet"} <= kinds
+    lake = ds.dataset(tmp_path / "lake" / "posts", format="parquet", partitioning="hive")
+    assert lake.count_rows() == ta["posts"].num_rows
+    assert lake.count_rows(filter=ds.field("kind") == "retweet") == sum(
+        k == "retweet" for k in ta["posts"].column("kind").to_pylist())
+    # reopened, the folder is the Parquet layout without being told
+    with Case(tmp_path / "lake", read_only=True) as again:
+        assert again.layout == "parquet" and again.count("posts") == ta["posts"].num_rows
+
+
+def test_reingest_counts_duplicates_in_the_parquet_layout(sim_small, tmp_path):
+    with Case(tmp_path / "lake", layout="parquet") as case:
+        first = ingest(case, sim_small["files"][:1])[0]
+        n = case.count("posts")
+        again = ingest(case, sim_small["files"][:1])[0]
+        assert again.rows_duplicate == first.rows_loaded and case.count("posts") == n
+
+
+def test_an_interrupted_ingest_leaves_no_parquet_files(sim_small, tmp_path, monkeypatch):
+    def boom(eng):
+        raise RuntimeError("interrupted after the posts were written")
+
+    with Case(tmp_path / "lake", layout="parquet") as case:
+        monkeypatch.setattr(loader, "_merge_accounts", boom)
+        with pytest.raises(RuntimeError):
+            ingest(case, sim_small["files"][:1])
+        assert not list((tmp_path / "lake").glob("*/*/*.parquet"))
+        assert case.count("posts") == 0 and case.count("post_links") == 0
+        monkeypatch.undo()
+        ingest(case, sim_small["files"][:1])
+        assert case.count("posts") > 0
+
+
+def test_layouts_cannot_be_mixed_up(tmp_path):
+    Case(tmp_path / "c.duckdb").close()
+    with pytest.raises(UnmaskError, match="duckdb layout"):
+        Case(tmp_path / "c.duckdb", layout="parquet")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UnmaskError, match="no case.duckdb"):
+        Case(tmp_path / "empty", read_only=True)
+    with pytest.raises(UnmaskError, match="unknown case layout"):
+        Case(tmp_path / "x", layout="sqlite")
+
+
+def _same_rows(a, b_file, table):
+    """Rows of ``table`` in case ``a`` and in the case file ``b_file`` match as multisets (EXCLUDE ALL
+    both ways; NaN equals NaN, as a value stored twice should)."""
+    a.engine.execute(f"ATTACH IF NOT EXISTS '{b_file}' AS other (READ_ONLY)")
+    here, there = f"main.{table}", f"other.main.{table}"
+    counts = [a.engine.scalar(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})")
+              for x, y in ((here, there), (there, here))]
+    return counts == [0, 0] and a.count(table) > 0
+
+
+def test_run_in_the_parquet_layout_gives_the_same_results_and_report(sim_run, tmp_path):
+    res = api.run(sim_run["files"], tmp_path / "out", seed=1, layout="parquet", report=False)
+    assert res["case"].endswith("case")
+    with Case(sim_run["out"] / "case.duckdb", read_only=True) as a, Case(tmp_path / "out" / "case",
+                                                                          read_only=True) as b:
+        assert b.layout == "parquet"
+        ra = write_report(a, tmp_path / "a.html", generated_at="fixed").read_text()
+        rb = write_report(b, tmp_path / "b.html", generated_at="fixed").read_text()
+    assert ra.count("<tr") > 10 and ra == rb
+    with Case(sim_run["out"] / "case.duckdb", read_only=True) as a:
+        for t in ("edges", "fused_edges", "clusters", "groups", "operations", "account_scores"):
+            assert _same_rows(a, tmp_path / "out" / "case" / "case.duckdb", t), t
+    with pytest.raises(UnmaskError, match="already holds a case"):
+        api.run(sim_run["files"], tmp_path / "out", seed=1, report=False)
