@@ -99,3 +99,12 @@ def test_run_in_the_parquet_layout_gives_the_same_results_and_report(sim_run, tm
             assert _same_rows(a, tmp_path / "out" / "case" / "case.duckdb", t), t
     with pytest.raises(UnmaskError, match="already holds a case"):
         api.run(sim_run["files"], tmp_path / "out", seed=1, report=False)
+
+
+def test_spark_options_are_refused_without_the_spark_engine(tmp_path):
+    from unmask.errors import ParameterError
+
+    with Case(tmp_path / "c.duckdb") as case:
+        for opts in ({"spark_master": "spark://host:7077"}, {"inputs_at": "s3a://bucket/case"}):
+            with pytest.raises(ParameterError, match="--engine spark only"):
+                api.detect(case, traces=["co_retweet"], **opts)
