@@ -54,4 +54,14 @@ def sim_run(sim_small, tmp_path_factory):
     return {"out": out, "result": result, **sim_small}
 
 
-__all__ = ["archive_row", "write_archive", "USER_COLUMNS", "FIXTURES"]
+def differing_rows(case, other_file, table):
+    """Rows of ``table`` in ``case`` and in case file ``other_file`` not matched the other way: EXCEPT
+    ALL both ways, so [0, 0] means the same multiset of rows (NaN equals NaN, as a value stored twice
+    should)."""
+    case.engine.execute(f"ATTACH IF NOT EXISTS '{other_file}' AS other (READ_ONLY)")
+    here, there = f"main.{table}", f"other.main.{table}"
+    return [case.engine.scalar(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})")
+            for x, y in ((here, there), (there, here))]
+
+
+__all__ = ["archive_row", "write_archive", "differing_rows", "USER_COLUMNS", "FIXTURES"]

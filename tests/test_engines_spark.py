@@ -4,6 +4,7 @@ import shutil
 
 import numpy as np
 import pytest
+from conftest import differing_rows
 
 pyspark = pytest.importorskip("pyspark", reason="the spark extra is not installed")
 if not shutil.which("java"):
@@ -61,20 +62,10 @@ def test_duckdb_and_spark_give_identical_edges(tmp_path):
             spark.close()
 
 
-def _differing_rows(case, other_file, table):
-    """Rows of ``table`` in ``case`` and in case file ``other_file`` not matched the other way (EXCEPT ALL)."""
-    case.engine.execute(f"ATTACH IF NOT EXISTS '{other_file}' AS other (READ_ONLY)")
-    here, there = f"main.{table}", f"other.main.{table}"
-    return [case.engine.scalar(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})")
-            for x, y in ((here, there), (there, here))]
-
-
 def test_run_with_engine_spark_on_the_parquet_layout_matches_duckdb(tmp_path):
     """`unmask run --engine spark --layout parquet`: Spark reads the input tables where they lie and
     gives the same edges (p- and q-values included), links, networks, operations and report as
     `unmask run` on DuckDB; only the report's engine line differs. Cascades included (seed 9)."""
-    import shutil
-
     from click.testing import CliRunner
 
     from unmask.cli import cli
@@ -96,7 +87,7 @@ def test_run_with_engine_spark_on_the_parquet_layout_matches_duckdb(tmp_path):
     assert "engine spark" in rb and rb.replace("engine spark", "engine duckdb") == ra
     with Case(tmp_path / "duckdb" / "case.duckdb", read_only=True) as a:
         for t in ("edges", "edge_evidence", "fused_edges", "clusters", "groups", "operations"):
-            assert _differing_rows(a, lake / "case.duckdb", t) == [0, 0], t
+            assert differing_rows(a, lake / "case.duckdb", t) == [0, 0], t
 
     # --inputs-at: Spark reads the input tables from another place. A copy without the retweets
     # gives co_link's edges and no co_retweet edge, so the copy is what was read.

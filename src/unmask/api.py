@@ -103,13 +103,6 @@ def detect(case: Case, traces=None, windows=None, min_weights=None, engine="duck
             from unmask.errors import ParameterError
 
             raise ParameterError(f"parameter given for trace {key!r}, which is not run (running {names})")
-    with engine_for(case, engine, spark_master, inputs_at) as eng:
-        return _detect(case, eng, names, kept_traces, stale, earlier, windows, min_weights, engine, max_neighbors,
-                       evidence_k, shuffles, seed, progress, evidence_p, n_posts)
-
-
-def _detect(case, eng, names, kept_traces, stale, earlier, windows, min_weights, engine, max_neighbors,
-            evidence_k, shuffles, seed, progress, evidence_p, n_posts) -> dict:
     stats, timings, tested = {}, {}, {}
     case.engine.register("_ev_empty", EVIDENCE_SCHEMA.empty_table())
     case.engine.create_table("_edge_evidence_new", "SELECT * FROM _ev_empty")
@@ -120,31 +113,32 @@ def _detect(case, eng, names, kept_traces, stale, earlier, windows, min_weights,
                             "WHERE trace IN (SELECT trace FROM _kept_traces)")
     from unmask import progress as prog
 
-    prog.start(progress, "detect", len(names), n_posts * len(names), eng if engine == "duckdb" else None)
-    try:
-        for i, name in enumerate(names):
-            t0 = time.perf_counter()
-            res = run_trace(eng, name, windows.get(name), min_weights.get(name), max_neighbors, evidence_k,
-                            shuffles, seed)
-            t1 = time.perf_counter()
-            edges = significance.trace_pvalues(res)
-            _store_edges(case, edges, first=i == 0)
-            tested[name] = round(time.perf_counter() - t1, 3)
-            res.stats["evidence_p"] = float(evidence_p)
-            sampled = None if evidence_p >= 1 else edges.filter(
-                pc.less_equal(edges.column("p_value"), float(evidence_p))).select(["account_a", "account_b"])
-            edges = None
-            for batch in res.evidence_batches(pairs=sampled):  # into the case a batch at a time: bounded memory
-                case.engine.register("_ev_batch", batch.cast(EVIDENCE_SCHEMA))
-                case.engine.execute("INSERT INTO _edge_evidence_new SELECT * FROM _ev_batch")
-                case.engine.unregister("_ev_batch")
-            res.release()
-            stats[name] = res.stats
-            timings[name] = round(time.perf_counter() - t0, 3)
-            res = None  # this trace's edges are in the case now: free them before the next trace
-            prog.advance(progress, n_posts, name)
-    finally:
-        prog.finish(progress)
+    with engine_for(case, engine, spark_master, inputs_at) as eng:  # the traces' engine, closed after them
+        prog.start(progress, "detect", len(names), n_posts * len(names), eng if engine == "duckdb" else None)
+        try:
+            for i, name in enumerate(names):
+                t0 = time.perf_counter()
+                res = run_trace(eng, name, windows.get(name), min_weights.get(name), max_neighbors, evidence_k,
+                                shuffles, seed)
+                t1 = time.perf_counter()
+                edges = significance.trace_pvalues(res)
+                _store_edges(case, edges, first=i == 0)
+                tested[name] = round(time.perf_counter() - t1, 3)
+                res.stats["evidence_p"] = float(evidence_p)
+                sampled = None if evidence_p >= 1 else edges.filter(
+                    pc.less_equal(edges.column("p_value"), float(evidence_p))).select(["account_a", "account_b"])
+                edges = None
+                for batch in res.evidence_batches(pairs=sampled):  # into the case a batch at a time: bounded memory
+                    case.engine.register("_ev_batch", batch.cast(EVIDENCE_SCHEMA))
+                    case.engine.execute("INSERT INTO _edge_evidence_new SELECT * FROM _ev_batch")
+                    case.engine.unregister("_ev_batch")
+                res.release()
+                stats[name] = res.stats
+                timings[name] = round(time.perf_counter() - t0, 3)
+                res = None  # this trace's edges are in the case now: free them before the next trace
+                prog.advance(progress, n_posts, name)
+        finally:
+            prog.finish(progress)
     if kept_traces:
         case.engine.execute("INSERT INTO _edges_new BY NAME SELECT * EXCLUDE (q_value) FROM edges WHERE trace IN "
                             "(SELECT trace FROM _kept_traces)")
@@ -327,7 +321,6 @@ def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=No
     last finished step) is given. ``evidence_p`` is :func:`detect`'s.
     """
     from unmask.errors import UnmaskError
-
     from unmask.store import remove_case
 
     out = Path(out)

@@ -107,12 +107,10 @@ class Case:
         where = self.dataset(name)
         where.mkdir(parents=True, exist_ok=True)
         self._pending.append(f"{name}/*/{token}_*.parquet")
-        shape = self.engine.query(f"SELECT column_name, data_type FROM information_schema.columns "
-                                  f"WHERE table_name = '{_shape(name)}' ORDER BY ordinal_position").to_pylist()
-        names = [c["column_name"] for c in shape]
+        shape = self._shape_columns(name)
         # positional, as INSERT is, and cast to the table's own types
-        typed = ", ".join(f"CAST({c['column_name']} AS {c['data_type']}) AS {c['column_name']}" for c in shape)
-        sql = f"SELECT {typed} FROM ({sql}) AS _rows({', '.join(names)})"
+        typed = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in shape)
+        sql = f"SELECT {typed} FROM ({sql}) AS _rows({', '.join(c for c, _ in shape)})"
         self.engine.execute(
             f"COPY ({sql}) TO {_literal(where)} (FORMAT PARQUET, PARTITION_BY ({schema.PARTITION_COLUMN}), "
             f"FILENAME_PATTERN '{token}_{{i}}', OVERWRITE_OR_IGNORE)")
@@ -130,7 +128,7 @@ class Case:
         if self.layout != "parquet":
             return
         for name in schema.INPUT_TABLES:
-            columns = self.engine.query(f"SELECT * FROM {_shape(name)} LIMIT 0").schema.names
+            columns = [c for c, _ in self._shape_columns(name)]
             self.dataset(name).mkdir(parents=True, exist_ok=True)
             if any(self.dataset(name).glob("*/*.parquet")):
                 pattern = _literal(self.dataset(name) / "*" / "*.parquet")
@@ -141,12 +139,17 @@ class Case:
             self.engine.execute(f"CREATE OR REPLACE TEMPORARY VIEW {name} AS "
                                 f"SELECT {', '.join(columns)} FROM {source}")
 
+    def _shape_columns(self, name: str) -> list[tuple[str, str]]:
+        """(column, DuckDB type) of input table ``name``, in order, from its shape table."""
+        rows = self.engine.query(f"SELECT column_name, data_type FROM information_schema.columns "
+                                 f"WHERE table_catalog = current_database() AND table_schema = 'main' "
+                                 f"AND table_name = '{_shape(name)}' ORDER BY ordinal_position").to_pylist()
+        return [(r["column_name"], r["data_type"]) for r in rows]
+
     def write_dataset(self, name: str, where) -> Path:
         """Write input table ``name`` as a Parquet dataset at ``where`` in the Parquet layout's form
-        (partitioned by post kind), for an engine that reads files: the layout's own dataset is
-        returned as it is."""
-        if self.layout == "parquet":
-            return self.dataset(name)
+        (partitioned by post kind), for an engine that reads files (a case in the Parquet layout
+        already has one: :meth:`dataset`)."""
         where = Path(where)
         if where.exists():
             shutil.rmtree(where)
