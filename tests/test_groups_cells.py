@@ -219,3 +219,20 @@ def test_group_pvalues_are_uniform_when_every_link_is_false():
     p = np.array([res[g]["p"] for g in members])
     assert kstest(p, "uniform", alternative="greater").pvalue > 0.01
     assert (p <= 0.05).mean() <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / n_groups)
+
+
+def test_client_diversity_does_not_depend_on_the_order_clients_were_counted():
+    """The same client counts met in any order give the same entropy to the last bit (they come from
+    an unordered query; a float sum in that order gave runs that differed in the last bits)."""
+    import random
+    from collections import Counter
+
+    from unmask.network.scores import _entropy
+
+    counts = [1, 2, 3, 5, 8, 13, 21, 34, 1000, 7]
+    rng = random.Random(1)
+    seen = set()
+    for _ in range(200):
+        rng.shuffle(counts)
+        seen.add(_entropy(Counter({f"client {c}": c for c in counts})))
+    assert len(seen) == 1 and 0.0 < seen.pop() < 1.0

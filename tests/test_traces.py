@@ -321,3 +321,34 @@ def test_popularity_expectation_equals_its_formula(sim_small, tmp_path, name):
     assert len(got) >= 50 and (name != "co_retweet" or len(m_s) >= 20)  # edges, and strata, to compare
     for (a, b), expected in got.items():
         assert expected == pytest.approx(max(lam(a, b), lam(b, a)), rel=1e-6, abs=1e-9), (a, b)
+
+
+@pytest.mark.parametrize("name,shuffles", [("co_hashtag", 10), ("synchronized_posting", 12)])
+def test_rhythm_null_is_the_same_whatever_the_worlds_per_pass(sim_small, tmp_path, name, shuffles):
+    """The rhythm null's shifted worlds run several to a pass (each world's objects carry its number,
+    two digits from the eleventh world); one world per pass, three, or all in one must give the same
+    expected counts, variances and worlds apart for every edge. synchronized_posting's objects are
+    made from the shifted time."""
+    import numpy as np
+
+    from unmask.ingest import ingest
+    from unmask.store import Case
+
+    with Case(tmp_path / "c.duckdb") as case:
+        ingest(case, sim_small["files"])
+        eng = case.engine
+        runs, per_pass = {}, {}
+        for rows in (None, "three", 1):
+            eng.rhythm_pass_rows = 3 * runs[None][3]["actions_per_world"] if rows == "three" else rows
+            res = run_trace(eng, name, shuffles=shuffles, seed=4)
+            stats = res.stats["rhythm_null"]
+            runs[rows] = (np.asarray(res.rhythm_expected, float), np.asarray(res.rhythm_var, float),
+                          np.asarray(res.rhythm_worlds), stats)
+            per_pass[rows] = stats["worlds_per_pass"]
+            res.release()
+    assert per_pass == {None: shuffles, "three": 3, 1: 1}
+    base = runs[1]
+    assert len(base[0]) >= 5 and np.isfinite(base[0]).any() and (base[0] > 0).any()
+    for rows, got in runs.items():
+        for a, b in zip(base[:3], got[:3]):
+            np.testing.assert_array_equal(a, b, err_msg=f"rhythm_pass_rows={rows}")

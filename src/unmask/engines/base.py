@@ -18,6 +18,9 @@ class Engine(ABC):
     """
 
     name: str = "abstract"
+    #: Rows of the candidates' actions in one pass of the rhythm null's shifted worlds (see
+    #: :func:`unmask.traces.base.rhythm_null`); None puts every world in one pass.
+    rhythm_pass_rows: int | None = None
 
     @abstractmethod
     def register(self, name: str, table: pa.Table) -> None:

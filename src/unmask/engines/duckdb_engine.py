@@ -27,6 +27,8 @@ class DuckDBEngine(Engine):
     """
 
     name = "duckdb"
+    # memory near one world's on a large case; every world at once on a small one (bench/RESULTS.md, stop 33)
+    rhythm_pass_rows = 1_000_000
 
     def __init__(self, path=None, memory_limit="1GB", threads=None, read_only=False):
         self.path = path

@@ -14,7 +14,8 @@ def _entropy(counter: Counter) -> float:
     n = sum(counter.values())
     if n == 0 or len(counter) < 2:
         return 0.0
-    h = -sum(c / n * math.log(c / n) for c in counter.values())
+    # in a fixed order: the counts come from an unordered query, and a float sum's last bits depend on the order
+    h = -sum(c / n * math.log(c / n) for c in sorted(counter.values()))
     return h / math.log(len(counter))
 
 

@@ -237,35 +237,53 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     # Only accounts on a candidate edge matter: a pair's shifted co-actions depend on its own two timelines.
     ends = pa.concat_arrays([result.edges.column("account_a").combine_chunks().cast(pa.string()),
                              result.edges.column("account_b").combine_chunks().cast(pa.string())])
-    engine.register("_cand_acc", pa.table({"account_id": pa.compute.unique(ends)}))
-    engine.register("_cand", pa.table({"i": pa.array(np.arange(result.edges.num_rows, dtype=np.int64)),
+    n = f"{name}_s"
+    engine.register(f"_cand_acc_{n}", pa.table({"account_id": pa.compute.unique(ends)}))
+    engine.register(f"_cand_{n}", pa.table({"i": pa.array(np.arange(result.edges.num_rows, dtype=np.int64)),
                                        "account_a": result.edges.column("account_a"),
                                        "account_b": result.edges.column("account_b")}))
     shifted = f"{span['lo']} + ((a.t - {span['lo']} + s.shift) % {period})"
     obj = trace.time_object(shifted) if trace.time_object else "a.object"
-    n = f"{name}_s"
     found = []
-    # One shifted world at a time (a world's objects never meet another's, so the counts are the
-    # same as in one pass over all worlds), and its pairs are counted per candidate edge as they
-    # stream: memory and spill stay those of one world.
-    for r in range(shuffles):
-        engine.register("_shift", pa.table({"account_id": accounts, "shift": pa.array(by_world[r].astype(np.int64))}))
+    # Several shifted worlds per pass: a world's objects carry its number, so they never meet
+    # another world's, and the counts are those of one world at a time. How many worlds go in one
+    # pass is the engine's (rows of the candidates' actions per pass, ``Engine.rhythm_pass_rows``):
+    # DuckDB keeps memory and spill near one world's on a large case, Spark takes them all in one
+    # pass (each statement has a fixed cost there). Each pass's pairs are counted per candidate edge
+    # as they stream.
+    rows = int(engine.scalar(f"""SELECT count(*) FROM _act_{name}
+                                 WHERE account_id IN (SELECT account_id FROM _cand_acc_{n})"""))
+    budget = engine.rhythm_pass_rows
+    per_pass = shuffles if budget is None else max(1, min(shuffles, int(budget // max(rows, 1))))
+    digits = len(str(max(shuffles - 1, 0)))  # the world's number, zero-padded, opens each object
+    for lo in range(0, shuffles, per_pass):
+        worlds = range(lo, min(shuffles, lo + per_pass))
+        engine.register(f"_shift_{n}", pa.table({
+            "account_id": pa.concat_arrays([accounts] * len(worlds)),
+            "r": pa.array(np.repeat(np.array(worlds, dtype=np.int64), len(accounts))),
+            "shift": pa.array(np.concatenate([by_world[r] for r in worlds]).astype(np.int64))}))
         engine.create_table(f"_act_{n}", f"""
-            SELECT a.account_id, {obj} AS object, a.post_id, {shifted} AS t
-            FROM _act_{name} a JOIN _shift s ON s.account_id = a.account_id
-            WHERE a.account_id IN (SELECT account_id FROM _cand_acc)""")
+            SELECT a.account_id, concat(lpad(CAST(s.r AS STRING), {digits}, '0'), ':', CAST({obj} AS STRING)) AS object,
+                   a.post_id, {shifted} AS t
+            FROM _act_{name} a JOIN _shift_{n} s ON s.account_id = a.account_id
+            WHERE a.account_id IN (SELECT account_id FROM _cand_acc_{n})""")
         _codes(engine, n, f"_act_{n}")
         engine.create_reach(f"_reach_{n}", f"_rank_{n}", w)
         engine.create_table(f"_candc_{n}", f"""
-            SELECT c.i, da.acc AS acc_a, db.acc AS acc_b FROM _cand c
+            SELECT c.i, da.acc AS acc_a, db.acc AS acc_b FROM _cand_{n} c
             JOIN _accd_{n} da ON da.account_id = c.account_a JOIN _accd_{n} db ON db.account_id = c.account_b""")
-        # Per edge: its co-actions in this world, counted in the engine.
+        # Per edge and world: its co-actions there, counted in the engine (the world is the
+        # object's prefix).
         found.append(engine.query(f"""
-            SELECT c.i, CAST({r} AS BIGINT) AS r, count(*) AS n
+            SELECT c.i, CAST(left(o.object, {digits}) AS BIGINT) AS r, count(*) AS n
             FROM ({_pair_sql(engine, n, K)}) p JOIN _candc_{n} c ON c.acc_a = p.acc_a AND c.acc_b = p.acc_b
-            GROUP BY c.i"""))
+            JOIN _objn_{n} o ON o.oid = p.oid
+            GROUP BY c.i, CAST(left(o.object, {digits}) AS BIGINT)"""))
+        engine.unregister(f"_shift_{n}")
         for t in ("_act_", "_rank_", "_reach_", "_objn_", "_accd_", "_candc_"):
             engine.drop(f"{t}{n}")
+    engine.unregister(f"_cand_{n}")
+    engine.unregister(f"_cand_acc_{n}")
     found = pa.concat_tables(found)
     # the worlds where the two timelines really moved apart, per edge (shuffles x edges)
     index = {}
@@ -289,7 +307,8 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     result.rhythm_expected = expected
     result.rhythm_worlds = n_apart
     result.rhythm_var = np.maximum(var, 0.0)
-    return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed}
+    return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed,
+            "worlds_per_pass": per_pass, "actions_per_world": rows}
 
 
 def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, objects, counts, source=None,
