@@ -238,10 +238,11 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     ends = pa.concat_arrays([result.edges.column("account_a").combine_chunks().cast(pa.string()),
                              result.edges.column("account_b").combine_chunks().cast(pa.string())])
     n = f"{name}_s"
-    engine.register(f"_cand_acc_{n}", pa.table({"account_id": pa.compute.unique(ends)}))
+    candidates = pa.compute.unique(ends)
+    engine.register(f"_cand_acc_{n}", pa.table({"account_id": candidates}))
     engine.register(f"_cand_{n}", pa.table({"i": pa.array(np.arange(result.edges.num_rows, dtype=np.int64)),
-                                       "account_a": result.edges.column("account_a"),
-                                       "account_b": result.edges.column("account_b")}))
+                                            "account_a": result.edges.column("account_a"),
+                                            "account_b": result.edges.column("account_b")}))
     shifted = f"{span['lo']} + ((a.t - {span['lo']} + s.shift) % {period})"
     obj = trace.time_object(shifted) if trace.time_object else "a.object"
     found = []
@@ -251,8 +252,9 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     # DuckDB keeps memory and spill near one world's on a large case, Spark takes them all in one
     # pass (each statement has a fixed cost there). Each pass's pairs are counted per candidate edge
     # as they stream.
-    rows = int(engine.scalar(f"""SELECT count(*) FROM _act_{name}
-                                 WHERE account_id IN (SELECT account_id FROM _cand_acc_{n})"""))
+    # the candidates' actions in one world: their counts are already here (``k``, per account)
+    on_edge = pa.compute.is_in(accounts, value_set=candidates)
+    rows = int(pa.compute.sum(result.account_actions.column("k").filter(on_edge)).as_py() or 0)
     budget = engine.rhythm_pass_rows
     per_pass = shuffles if budget is None else max(1, min(shuffles, int(budget // max(rows, 1))))
     digits = len(str(max(shuffles - 1, 0)))  # the world's number, zero-padded, opens each object
