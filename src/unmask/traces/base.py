@@ -11,6 +11,7 @@ square of an object's popularity.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -67,6 +68,7 @@ class TraceResult:
     rhythm_expected: list | None = None  # expected weight per edge under the rhythm null
     rhythm_worlds: object = None  # per edge, the shifted worlds in which its two timelines moved apart
     rhythm_var: object = None  # per edge, the variance of its count between those worlds
+    account_ids: pa.Array | None = None  # the account ids in code order (``_accd_`` by ``acc``)
 
     def evidence_batches(self, rows: int = 500_000, pairs: pa.Table | None = None):
         """The evidence as Arrow tables of up to ``rows`` rows (account_a, account_b, trace, object,
@@ -78,7 +80,9 @@ class TraceResult:
         k, q = self.key, self.engine.query
         if pairs is not None and pairs.num_rows == 0:
             return
-        accounts = q(f"SELECT account_id FROM _accd_{k} ORDER BY acc").column(0).combine_chunks()
+        accounts = self.account_ids
+        if accounts is None:
+            accounts = q(f"SELECT account_id FROM _accd_{k} ORDER BY acc").column(0).combine_chunks()
         only = ""
         if pairs is not None:  # the pairs' account codes are positions in _accd_ (plus one)
             self.engine.register(f"_ev_pairs_{k}", pa.table({
@@ -98,7 +102,7 @@ class TraceResult:
             ORDER BY e.acc_a, e.acc_b, e.k""")
         if pairs is not None:
             self.engine.unregister(f"_ev_pairs_{k}")
-        trace = _one(self.engine, self.trace)
+        trace = _one(self.trace)
         for batch in coded.to_batches(max_chunksize=rows):  # fetched whole: the caller may query between batches
             c = batch.column
             yield pa.table({"account_a": accounts.take(c("ia")), "account_b": accounts.take(c("ib")),
@@ -138,14 +142,15 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
     engine.create_reach(f"_reach_{key}", f"_rank_{key}", w)
     counts = engine.query(f"SELECT account_id, '{name}' AS trace, k FROM _accd_{key} ORDER BY acc")
     result = _finish(engine, name, key, window_s, min_weight, K, evidence_k, trace.params, objects, counts,
-                     source=f"_act_{name}", pairs=f"({_pair_sql(engine, key, K)})")
+                     source=f"_act_{name}", pairs=f"({_pair_sql(engine, key, K)})",
+                     ids=counts.column("account_id").combine_chunks())
     if trace.rhythm_null and shuffles > 0:
         result.stats["rhythm_null"] = rhythm_null(engine, trace, result, w, K, shuffles, seed)
     engine.drop(f"_act_{name}")
     return result
 
 
-def _codes(engine, n, source, objects=None, min_accounts=2) -> int:
+def _codes(engine, n, source, objects=None, min_accounts=2, count=True) -> int | None:
     """Integer codes for a co-action run: ``_accd_{n}`` numbers accounts in their sort order (so
     ``acc_a < acc_b`` exactly when ``account_a < account_b``) and counts their actions (``k``),
     ``_objn_{n}`` numbers the objects that at least ``min_accounts`` accounts act on (no other
@@ -156,14 +161,15 @@ def _codes(engine, n, source, objects=None, min_accounts=2) -> int:
 
     Objects are first counted in one grouping; accounts are counted only on objects with enough
     actions to pass (most links and texts are posted once), in two plain groupings, which cost
-    less than ``count(DISTINCT)`` on both engines. Returns the number of distinct objects.
+    less than ``count(DISTINCT)`` on both engines. Returns the number of distinct objects (None
+    when not asked to ``count`` them: the query is a statement, a job on Spark).
     """
     m = int(min_accounts)
     engine.create_table(f"_accd_{n}", f"""
         SELECT account_id, count(*) AS k, CAST(row_number() OVER (ORDER BY account_id) AS INTEGER) AS acc
         FROM {source} GROUP BY account_id""")
     engine.create_table(f"_objg_{n}", f"SELECT object, count(*) AS n_act FROM {objects or source} GROUP BY object")
-    total = int(engine.query(f"SELECT count(*) AS n FROM _objg_{n}").column(0)[0].as_py())
+    total = int(engine.query(f"SELECT count(*) AS n FROM _objg_{n}").column(0)[0].as_py()) if count else None
     engine.create_table(f"_objn_{n}", f"""
         SELECT object, CAST(n_acc AS INTEGER) AS n_acc, n_act,
                CAST(row_number() OVER (ORDER BY object) AS INTEGER) AS oid
@@ -269,7 +275,7 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
                    a.post_id, {shifted} AS t
             FROM _act_{name} a JOIN _shift_{n} s ON s.account_id = a.account_id
             WHERE a.account_id IN (SELECT account_id FROM _cand_acc_{n})""")
-        _codes(engine, n, f"_act_{n}")
+        _codes(engine, n, f"_act_{n}", count=False)
         engine.create_reach(f"_reach_{n}", f"_rank_{n}", w)
         engine.create_table(f"_candc_{n}", f"""
             SELECT c.i, da.acc AS acc_a, db.acc AS acc_b FROM _cand_{n} c
@@ -314,7 +320,7 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
 
 
 def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, objects, counts, source=None,
-            pairs=None):
+            pairs=None, ids=None):
     """Aggregate pairs into edges, keep an evidence sample, and compute each edge's null expectation.
 
     ``pairs`` is a relation (a table name, or SQL in parentheses; ``_pairs_{key}`` by default) with
@@ -327,7 +333,8 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     ``counts`` (account_id, trace, k) are the actions per account. The expectation (``expected``,
     the popularity null's lambda) comes from ``_lam_{key}`` (acc_a, acc_b, lam) when the caller
     made one (a trace with a null of its own), else from :func:`_popularity_null` over ``source``
-    (the actions, with their ``stratum``). Each helper table is dropped as soon as it has served,
+    (the actions, with their ``stratum``). ``ids`` are the account ids in code order when the caller
+    has them (else they are read from ``_accd_{key}``). Each helper table is dropped as soon as it has served,
     so that the engine's memory goes to the next step; the code tables stay for the evidence until
     ``release``.
     """
@@ -346,6 +353,10 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     if min_weight <= 1:  # every pair is kept: read them once
         engine.create_table(f"_kept_{key}", f"SELECT * FROM {pairs} p")
         pairs = f"_kept_{key}"
+    elif (engine.store_pairs_above is not None and stats["window_pairs"] > engine.store_pairs_above
+          and pairs.startswith("(")):  # made once, read twice
+        engine.create_table(f"_pairs_{key}", f"SELECT * FROM {pairs} p")
+        pairs = f"_pairs_{key}"
     # Weights first, with nothing else: most pairs co-act once (on a hot object nearly all), and a
     # count is the cheapest aggregate over hundreds of millions of them.
     engine.create_table(f"_weights_{key}", f"SELECT acc_a, acc_b, count(*) AS weight FROM {pairs} p GROUP BY acc_a, acc_b")
@@ -384,10 +395,12 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
     if source is not None:
         stats["strata"] = _popularity_null(engine, key, source)
-    edges = _edge_table(engine, name, key)
+    if ids is None:
+        ids = engine.query(f"SELECT account_id FROM _accd_{key} ORDER BY acc").column(0).combine_chunks()
+    edges = _edge_table(engine, name, key, ids)
     for t in ("_edges_", "_repeats_", "_lam_"):
         engine.drop(f"{t}{key}")
-    return TraceResult(name, edges, key, engine, stats, counts)
+    return TraceResult(name, edges, key, engine, stats, counts, account_ids=ids)
 
 
 def _stratum_reach(engine, key, source) -> None:
@@ -398,25 +411,22 @@ def _stratum_reach(engine, key, source) -> None:
     within the window (counted before the hot-object cap). A random action of another account in
     the same stratum lands on object ``o`` with probability ``n_o / M_s`` (``M_s``: the stratum's
     actions) and then falls within the window of a given action there with probability about
-    ``2 W_o / (n_o (n_o - 1))``. ``_objs_{key}`` gives each coded object its stratum, by the
-    stratum's code in ``_strc_{key}`` (kept for :func:`_popularity_null`).
+    ``2 W_o / (n_o (n_o - 1))``. Each coded object gets its stratum by the stratum's code in
+    ``_strc_{key}`` (kept for :func:`_popularity_null`). One statement: on Spark each is a job.
     """
     # strata as integer codes (a stratum is an id string, such as a retweeted author's): the tables
     # below hold one row per account and stratum, and per edge and shared stratum
     engine.create_table(f"_strc_{key}", f"""
         SELECT stratum, row_number() OVER (ORDER BY stratum) AS sid FROM (SELECT DISTINCT stratum FROM {source}) s""")
-    engine.create_table(f"_objs_{key}", f"""
-        SELECT o.oid, c.sid FROM _objn_{key} o
-        JOIN (SELECT object, min(stratum) AS stratum FROM {source} GROUP BY object) s ON s.object = o.object
-        JOIN _strc_{key} c ON c.stratum = s.stratum""")
-    engine.create_table(f"_objw_{key}", f"""
-        SELECT oid, sum(n_within) AS w, count(*) AS n FROM _reach_{key} GROUP BY oid""")
     engine.create_table(f"_accr_{key}", f"""
+        WITH ow AS (SELECT oid, sum(n_within) AS w, count(*) AS n FROM _reach_{key} GROUP BY oid),
+             os AS (SELECT o.oid, c.sid FROM _objn_{key} o
+                    JOIN (SELECT object, min(stratum) AS stratum FROM {source} GROUP BY object) s
+                      ON s.object = o.object
+                    JOIN _strc_{key} c ON c.stratum = s.stratum)
         SELECT r.acc, s.sid, sum({_fixed(f"CAST(2 * o.w AS DOUBLE) / CAST(o.n - 1 AS DOUBLE)")}) AS reach
-        FROM _reach_{key} r JOIN _objw_{key} o ON o.oid = r.oid JOIN _objs_{key} s ON s.oid = r.oid
+        FROM _reach_{key} r JOIN ow o ON o.oid = r.oid JOIN os s ON s.oid = r.oid
         WHERE o.n > 1 GROUP BY r.acc, s.sid""")
-    engine.drop(f"_objw_{key}")
-    engine.drop(f"_objs_{key}")
 
 
 FIXED = 1e9  # fixed-point units per 1.0 in sums that must not depend on the order of parallel additions
@@ -460,9 +470,10 @@ def _popularity_null(engine, key, source) -> int:
         FROM {source} a JOIN _accd_{key} d ON d.account_id = a.account_id JOIN _strc_{key} c ON c.stratum = a.stratum
         GROUP BY d.acc, c.sid""")
     engine.drop(f"_strc_{key}")
-    engine.create_table(f"_strm_{key}", f"SELECT sid, sum(k) AS m FROM _acck_{key} GROUP BY sid")
-    strata = int(engine.scalar(f"SELECT count(*) FROM _strm_{key}"))
-    total = f'CAST({float(engine.scalar(f"SELECT sum(m) FROM _strm_{key}") or 1.0)!r} AS DOUBLE)'
+    strm = f"(SELECT sid, sum(k) AS m FROM _acck_{key} GROUP BY sid)"  # each stratum's actions
+    got = engine.query(f"SELECT count(*) AS n, sum(m) AS m FROM {strm} s").to_pylist()[0]
+    strata = int(got["n"])
+    total = f'CAST({float(got["m"] or 1.0)!r} AS DOUBLE)'
     # per account: its actions (kt, counted by _codes), its whole reach over every stratum (rt) and
     # the number of strata it acted in (ns)
     engine.create_table(f"_acct_{key}", f"""
@@ -497,7 +508,7 @@ def _popularity_null(engine, key, source) -> int:
                        AS s1_ba,
                    sum(coalesce(rb.reach, 0)) AS s2_ba
             FROM _eshare_{key} e
-                 JOIN _strm_{key} m ON m.sid = e.sid
+                 JOIN {strm} m ON m.sid = e.sid
                  LEFT JOIN _accr_{key} ra ON ra.acc = e.acc_a AND ra.sid = e.sid
                  LEFT JOIN _accr_{key} rb ON rb.acc = e.acc_b AND rb.sid = e.sid
             GROUP BY e.acc_a, e.acc_b)
@@ -507,13 +518,13 @@ def _popularity_null(engine, key, source) -> int:
                CAST(ta.kt AS DOUBLE) / (ta.kt - 1 + {alpha}) * ({_real('sh.s1_ba')}
                    + {alpha} * {_real('tb.rt - sh.s2_ba')} / {total}) AS lam_ba
         FROM sh JOIN _acct_{key} ta ON ta.acc = sh.acc_a JOIN _acct_{key} tb ON tb.acc = sh.acc_b""")
-    for t in ("_acck_", "_strm_", "_accr_", "_acct_", "_eshare_"):
+    for t in ("_acck_", "_accr_", "_acct_", "_eshare_"):
         engine.drop(f"{t}{key}")
     return strata
 
 
-def _edge_table(engine, name, key) -> pa.Table:
-    """The kept edges: the engine gives account codes as positions in ``_accd_`` and ``n_objects``
+def _edge_table(engine, name, key, ids) -> pa.Table:
+    """The kept edges: the engine gives account codes as positions in ``_accd_`` (``ids``) and ``n_objects``
     (the weight, corrected where an account acted twice on one object); ids come by an Arrow take.
 
     Nothing here converts through numpy: pyarrow imports pandas on its first numpy conversion,
@@ -525,13 +536,15 @@ def _edge_table(engine, name, key) -> pa.Table:
         FROM _edges_{key} e LEFT JOIN _repeats_{key} r ON r.acc_a = e.acc_a AND r.acc_b = e.acc_b
              LEFT JOIN _lam_{key} l ON l.acc_a = e.acc_a AND l.acc_b = e.acc_b
         ORDER BY e.acc_a, e.acc_b""")
-    ids = engine.query(f"SELECT account_id FROM _accd_{key} ORDER BY acc").column(0).combine_chunks()
     return pa.table({"account_a": ids.take(coded.column("ia")), "account_b": ids.take(coded.column("ib")),
-                     "trace": _one(engine, name).take(coded.column("z")),
+                     "trace": _one(name).take(coded.column("z")),
                      **{c: coded.column(c) for c in EDGE_COLUMNS[3:]}, "expected": coded.column("expected")})
 
 
-def _one(engine, value: str) -> pa.Array:
-    """A one-entry string array; taken at a column of zeros it makes a constant column (built
-    this way because pyarrow's first conversion from Python or numpy objects imports pandas)."""
-    return engine.query(f"SELECT '{value}' AS v").column(0).combine_chunks()
+def _one(value: str) -> pa.Array:
+    """A one-entry string array; taken at a column of zeros it makes a constant column. Built from
+    its buffers: pyarrow's first conversion from Python or numpy objects imports pandas, and a
+    query would cost a statement (a job on Spark)."""
+    data = value.encode()
+    return pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(struct.pack("=ii", 0, len(data))),
+                                                  pa.py_buffer(data)])
