@@ -353,28 +353,3 @@ def test_rhythm_null_is_the_same_whatever_the_worlds_per_pass(sim_small, tmp_pat
         for a, b in zip(base[:3], got[:3]):
             np.testing.assert_array_equal(a, b, err_msg=f"rhythm_pass_rows={rows}")
 
-
-@pytest.mark.parametrize("name", ["co_retweet", "co_hashtag"])
-def test_stored_pairs_give_the_same_edges_and_evidence(sim_small, tmp_path, name):
-    """Above ``Engine.store_pairs_above`` window pairs a trace stores its pairs once and reads them
-    twice (Spark's choice on a large case) instead of making them twice: the edges, their
-    expectations and the evidence must not change. The statistics show that the threshold was met."""
-    from unmask.ingest import ingest
-    from unmask.store import Case
-
-    with Case(tmp_path / "c.duckdb") as case:
-        ingest(case, sim_small["files"])
-        eng = case.engine
-        made, create = [], eng.create_table
-        eng.create_table = lambda table, sql: (made.append(table), create(table, sql))[1]
-        got = {}
-        for above in (None, 0):
-            eng.store_pairs_above = above
-            res = run_trace(eng, name, shuffles=0)
-            got[above] = (res.edges, res.evidence, res.stats["window_pairs"],
-                          [t for t in made if t.startswith("_pairs_")])
-            made.clear()
-            res.release()
-    assert got[None][3] == [] and len(got[0][3]) == 1  # stored only when told to
-    assert got[0][2] > 0 and got[0][0].num_rows >= 20 and got[0][1].num_rows >= got[0][0].num_rows
-    assert got[0][0].equals(got[None][0]) and got[0][1].equals(got[None][1])

@@ -21,10 +21,6 @@ class Engine(ABC):
     #: Rows of the candidates' actions in one pass of the rhythm null's shifted worlds (see
     #: :func:`unmask.traces.base.rhythm_null`); None puts every world in one pass.
     rhythm_pass_rows: int | None = None
-    #: Above this many within-window pairs, a trace stores its pairs once, to count them and then
-    #: keep the kept edges' pairs (see :func:`unmask.traces.base._finish`), instead of making them
-    #: twice; None never stores them.
-    store_pairs_above: int | None = None
 
     @abstractmethod
     def register(self, name: str, table: pa.Table) -> None:

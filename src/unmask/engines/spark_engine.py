@@ -21,10 +21,6 @@ class SparkEngine(Engine):
     """
 
     name = "spark"
-    #: Every statement is a job with a fixed cost (about a second on a local JVM), so a trace's pairs
-    #: are stored once only when making them again would cost more: measured on co_retweet, storing
-    #: 82k window pairs (50k posts) cost 1.3 s more; storing those of 1M posts saved 30 s of 276 s.
-    store_pairs_above = 2_000_000
 
     def __init__(self, master=None, app_name="unmask", config=None):
         try:

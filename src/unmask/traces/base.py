@@ -353,10 +353,6 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     if min_weight <= 1:  # every pair is kept: read them once
         engine.create_table(f"_kept_{key}", f"SELECT * FROM {pairs} p")
         pairs = f"_kept_{key}"
-    elif (engine.store_pairs_above is not None and stats["window_pairs"] > engine.store_pairs_above
-          and pairs.startswith("(")):  # made once, read twice
-        engine.create_table(f"_pairs_{key}", f"SELECT * FROM {pairs} p")
-        pairs = f"_pairs_{key}"
     # Weights first, with nothing else: most pairs co-act once (on a hot object nearly all), and a
     # count is the cheapest aggregate over hundreds of millions of them.
     engine.create_table(f"_weights_{key}", f"SELECT acc_a, acc_b, count(*) AS weight FROM {pairs} p GROUP BY acc_a, acc_b")
