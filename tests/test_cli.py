@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import archive_row, write_archive
@@ -92,3 +93,35 @@ def test_null_worlds_and_group_worlds_are_options_of_detect(tmp_path, sim_small)
         selection = c.engine.query("SELECT selection_p FROM groups WHERE status <> 'registered'").column(0).to_pylist()
     assert worlds["worlds"] == 3 and worlds["resolution"] == 0.25 and len(worlds["best_p"]) == 3
     assert selection and all(p in (0.25, 0.5, 0.75, 1.0) for p in selection)
+
+
+@pytest.mark.parametrize("how", ["py4j error", "refused by a gone JVM"])
+def test_a_spark_failure_is_one_line_that_points_at_the_driver_heap(tmp_path, monkeypatch, capsys, how):
+    """A Spark driver that runs out of heap now exits (it used to hang); the error that follows (Py4J's
+    own, or a refused connection inside Py4J) is reported as Spark's failure with the way out, not
+    as a bug in unmask nor as a bare errno."""
+    protocol = pytest.importorskip("py4j.protocol", reason="the spark extra is not installed")
+    from unmask import api
+    from unmask.cli import main
+
+    if how == "py4j error":
+        def failing(*args, **kwargs):
+            raise protocol.Py4JNetworkError("Answer from Java side is empty")
+    else:  # raised from a frame in py4j's own files, as py4j's gateway client raises it
+        ns = {}
+        exec(compile("def failing(*args, **kwargs):\n    raise ConnectionRefusedError(111, 'Connection refused')\n",
+                     "/site-packages/py4j/clientserver.py", "exec"), ns)
+        failing = ns["failing"]
+
+    case = tmp_path / "c.duckdb"
+    res = CliRunner().invoke(cli, ["ingest", str(write_archive(tmp_path / "t.csv", [archive_row()])),
+                                   "--case", str(case), "--quiet"])
+    assert res.exit_code == 0, res.output
+    monkeypatch.setattr(api, "detect", failing)
+    monkeypatch.delenv("UNMASK_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_:
+        main(["detect", "--case", str(case), "--quiet"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 1, err
+    assert "Spark failed (" in err and "OutOfMemoryError" in err and "Driver heap" in err
+    assert "bug in unmask" not in err

@@ -119,13 +119,27 @@ def main(argv=None):
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except (OSError, MemoryError) as exc:
+        _spark_failure(exc)
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     except Exception as exc:  # the last resort: an unexpected error is reported in one line
         if os.environ.get("UNMASK_DEBUG"):
             raise
+        _spark_failure(exc)
         click.echo(f"error: unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
                    "(this is a bug in unmask; rerun with UNMASK_DEBUG=1 and report the traceback)", err=True)
+        sys.exit(1)
+
+
+def _spark_failure(exc) -> None:
+    """Spark's JVM failed, or stopped (a driver out of heap exits): one line with the way out, and
+    exit status 1. Py4J raises its own errors, or a refused connection once the JVM is gone."""
+    import traceback
+
+    tb = traceback.extract_tb(exc.__traceback__)
+    if type(exc).__module__.startswith("py4j") or any("/py4j/" in f.filename.replace("\\", "/") for f in tb):
+        click.echo(f"error: Spark failed ({type(exc).__name__}); if its log above shows "
+                   "java.lang.OutOfMemoryError, give the driver more heap (docs/scale.md, 'Driver heap')", err=True)
         sys.exit(1)
 
 

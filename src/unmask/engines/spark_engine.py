@@ -5,9 +5,13 @@ Only imported when asked for, so the default install needs no Java.
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
+import tempfile
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from unmask.engines.base import Engine, register_engine
 
@@ -42,16 +46,29 @@ class SparkEngine(Engine):
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
         )
-        for key, value in (config or {}).items():
+        config = dict(config or {})
+        if not remote:  # a driver out of heap stops, instead of hanging in a job that never ends
+            config.setdefault("spark.driver.extraJavaOptions", "-XX:+ExitOnOutOfMemoryError")
+        for key, value in config.items():
             builder = builder.config(key, value)
         self.spark = builder.getOrCreate()
+        self._scratch = None  # where large registered tables and results are written (local mode)
+        self._files = itertools.count()
+        # the session's own master: under spark-submit it is the cluster's, whatever was asked for
+        self.local = not remote and self.spark.sparkContext.master.startswith("local")
         if not remote:  # a Connect client has no SparkContext; its server keeps its own log level
             self.spark.sparkContext.setLogLevel("ERROR")
 
+    in_memory_rows = 100_000  # larger registered tables go through a Parquet file (local mode)
+
     def register(self, name, table):
-        """An Arrow table from the driver (small ones: a trace's candidate pairs, shifts); the input
-        tables come through :meth:`register_dataset` instead. Arrow goes to Spark as it is, with
-        integers widened to the 64 bits Spark's SQL gives them (timestamps as UTC)."""
+        """An Arrow table from the driver (a trace's candidate pairs, shifts, near-duplicate
+        groups); the input tables come through :meth:`register_dataset` instead. Arrow goes to
+        Spark as it is, with integers widened to the 64 bits Spark's SQL gives them (timestamps as
+        UTC). In local mode a table of more than :attr:`in_memory_rows` rows is written to a
+        Parquet file in a scratch folder (removed by :meth:`close`) and read from there, so it
+        takes no driver heap; on a cluster, whose executors cannot read the driver's disk, it
+        goes through the driver's memory."""
         def widen(t):
             if pa.types.is_integer(t):
                 return pa.int64()
@@ -64,7 +81,16 @@ class SparkEngine(Engine):
             return t
 
         table = table.cast(pa.schema([pa.field(f.name, widen(f.type)) for f in table.schema]))
-        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        if table.num_rows > self.in_memory_rows and self.local:
+            # createDataFrame keeps the Arrow batches in the driver's heap for as long as the view
+            # lives, outside the memory Spark manages: a 3M-post case's near-duplicate groups
+            # left too little heap for the next sort, which ran out instead of spilling
+            # (a name starting with _ would be a hidden file to Spark)
+            path = os.path.join(self._scratch_folder(), f"t{next(self._files)}{name}.parquet")
+            pq.write_table(table, path)
+            self.spark.read.parquet(path).createOrReplaceTempView(name)
+        else:
+            self.spark.createDataFrame(table).createOrReplaceTempView(name)
 
     def unregister(self, name):
         self.spark.catalog.dropTempView(name)
@@ -84,6 +110,31 @@ class SparkEngine(Engine):
         if hasattr(df, "toArrow"):
             return df.toArrow()
         return pa.Table.from_pandas(df.toPandas(), preserve_index=False)
+
+    def query_batches(self, sql, rows):
+        """In local mode the result is written by Spark's tasks to Parquet in the scratch folder,
+        then read from there in batches of ``rows`` rows and removed: nothing passes through the
+        JVM's heap. Fetching the result whole held every normalised text of a 3M-post case in the
+        driver's 1 GB heap and ran it out; PySpark's Arrow stream (partition by partition) left
+        some 580 MB of that heap taken after it ended, and the next join ran it out. On a cluster,
+        whose files the driver may not see, the result is fetched whole."""
+        df = self.spark.sql(sql)
+        if not self.local:
+            yield from df.toArrow().to_batches(max_chunksize=rows)
+            return
+        import pyarrow.dataset as ds
+
+        folder = os.path.join(self._scratch_folder(), f"q{next(self._files)}")
+        df.write.parquet(folder)
+        try:
+            yield from ds.dataset(folder, format="parquet").to_batches(batch_size=rows)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _scratch_folder(self):
+        if self._scratch is None:
+            self._scratch = tempfile.mkdtemp(prefix="unmask-spark-")
+        return self._scratch
 
     def execute(self, sql, params=None):
         self.spark.sql(sql).collect()
@@ -121,6 +172,9 @@ class SparkEngine(Engine):
 
     def close(self):
         self.spark.catalog.clearCache()
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 def _spark_schema(schema: pa.Schema):
