@@ -52,6 +52,12 @@ class Engine(ABC):
         t = self.query(sql)
         return t.column(0)[0].as_py() if t.num_rows else None
 
+    def fetch(self, sql: str) -> pa.Table:
+        """:meth:`query` for a result that may be large (a trace's edges, its coded posts): the
+        same here; an engine may bring it back by a way that spares its memory (SparkEngine: through
+        files). Row order is kept."""
+        return self.query(sql)
+
     def query_batches(self, sql: str, rows: int):
         """Run a query and yield its result as Arrow record batches of about ``rows`` rows, so a
         large result need not sit in memory at once (this default fetches it whole first). Read

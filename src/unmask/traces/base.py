@@ -89,10 +89,11 @@ class TraceResult:
                 c: pa.compute.add(pa.compute.index_in(pairs.column(f"account_{c[-1]}"), value_set=accounts), 1)
                 for c in ("acc_a", "acc_b")}))
             only = f"JOIN _ev_pairs_{k} x ON x.acc_a = e.acc_a AND x.acc_b = e.acc_b"
-        objects = q(f"SELECT object FROM _objn_{k} ORDER BY oid").column(0).combine_chunks()
-        posts = q(f"SELECT post_id FROM _rank_{k} ORDER BY oid, rn").column(0).combine_chunks()
+        big = self.engine.fetch  # every coded object and post: large on a large case
+        objects = big(f"SELECT object FROM _objn_{k} ORDER BY oid").column(0).combine_chunks()
+        posts = big(f"SELECT post_id FROM _rank_{k} ORDER BY oid, rn").column(0).combine_chunks()
         pos = "INTEGER" if len(posts) < 2**31 - 1 else "BIGINT"
-        coded = q(f"""
+        coded = big(f"""
             WITH o AS (SELECT oid, CAST(sum(count(*)) OVER (ORDER BY oid) - count(*) AS BIGINT) AS start
                        FROM _rank_{k} GROUP BY oid)
             SELECT e.acc_a - 1 AS ia, e.acc_b - 1 AS ib, e.oid - 1 AS io, CAST(0 AS TINYINT) AS z,
@@ -282,7 +283,7 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
             JOIN _accd_{n} da ON da.account_id = c.account_a JOIN _accd_{n} db ON db.account_id = c.account_b""")
         # Per edge and world: its co-actions there, counted in the engine (the world is the
         # object's prefix).
-        found.append(engine.query(f"""
+        found.append(engine.fetch(f"""
             SELECT c.i, CAST(left(o.object, {digits}) AS BIGINT) AS r, count(*) AS n
             FROM ({_pair_sql(engine, n, K)}) p JOIN _candc_{n} c ON c.acc_a = p.acc_a AND c.acc_b = p.acc_b
             JOIN _objn_{n} o ON o.oid = p.oid
@@ -525,7 +526,7 @@ def _edge_table(engine, name, key, ids) -> pa.Table:
 
     Nothing here converts through numpy: pyarrow imports pandas on its first numpy conversion,
     which would cost a small trace a quarter of its run time."""
-    coded = engine.query(f"""
+    coded = engine.fetch(f"""
         SELECT e.acc_a - 1 AS ia, e.acc_b - 1 AS ib, CAST(0 AS TINYINT) AS z, e.weight, e.rarity_weight,
                e.weight + coalesce(r.fix, 0) AS n_objects, e.first_at, e.last_at,
                CASE WHEN l.lam_ab > l.lam_ba THEN l.lam_ab ELSE l.lam_ba END AS expected
