@@ -48,7 +48,10 @@ def cluster_scores(case, alpha: float, fast_seconds: float = 10.0) -> pa.Table:
                   FROM posts_c WHERE kind <> 'retweet' GROUP BY ALL) WHERE length(k) >= 10 GROUP BY cluster)
         SELECT c.cluster, any_value(c.cluster_size) AS size,
                (SELECT count(*) FROM inside i WHERE i.cluster = c.cluster) AS links,
-               (SELECT avg(strength) FROM inside i WHERE i.cluster = c.cluster) AS strength,
+               -- fixed-point terms: the mean is exact, so it does not depend on the order in which
+               -- parallel workers add the links (a float sum differed in the last bits at 3M)
+               (SELECT CAST(avg(CAST(strength AS DECIMAL(18, 12))) AS DOUBLE) FROM inside i
+                 WHERE i.cluster = c.cluster) AS strength,
                (SELECT avg(CASE WHEN abs(dt_ms) <= {int(fast_seconds * 1000)} THEN 1.0 ELSE 0.0 END)
                   FROM ev WHERE ev.cluster = c.cluster) AS fast_share,
                (SELECT dup * 1.0 / nullif(n, 0) FROM dup WHERE dup.cluster = c.cluster) AS duplication,
