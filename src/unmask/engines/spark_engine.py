@@ -9,6 +9,7 @@ import itertools
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -121,13 +122,10 @@ class SparkEngine(Engine):
         some 580 MB of that heap taken after it ended, and the next join ran it out. On a cluster,
         whose files the driver may not see, the result is fetched whole."""
         if not self.local:
-            yield from self.query(sql).to_batches(max_chunksize=rows)
+            yield from super().query_batches(sql, rows)
             return
-        folder, schema = self._written(sql)
-        try:
-            yield from _dataset(folder, schema).to_batches(batch_size=rows)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        with self._through_files(sql) as data:
+            yield from data.to_batches(batch_size=rows)
 
     def fetch(self, sql):
         """A large result, through files in local mode as in :meth:`query_batches` (a 3M-post
@@ -135,20 +133,25 @@ class SparkEngine(Engine):
         are read in their order, which is the order of an ``ORDER BY``."""
         if not self.local:
             return self.query(sql)
-        folder, schema = self._written(sql)
-        try:
-            return _dataset(folder, schema).to_table()
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        with self._through_files(sql) as data:
+            return data.to_table()
 
-    def _written(self, sql):
-        """The result of ``sql`` written to a new folder in the scratch folder, and its schema."""
+    @contextmanager
+    def _through_files(self, sql):
+        """The result of ``sql``, written by Spark's tasks to a new folder in the scratch folder, as
+        a pyarrow dataset of its part files in part order (its partitions' order; an empty result
+        may have none) with the result's schema; the folder is removed afterwards."""
+        import pyarrow.dataset as ds
         from pyspark.sql.pandas.types import to_arrow_schema
 
         folder = os.path.join(self._scratch_folder(), f"q{next(self._files)}")
         df = self.spark.sql(sql)
         df.write.parquet(folder)
-        return folder, to_arrow_schema(df.schema, timezone="UTC")
+        try:
+            parts = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.startswith("part-"))
+            yield ds.dataset(parts, schema=to_arrow_schema(df.schema, timezone="UTC"), format="parquet")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _scratch_folder(self):
         if self._scratch is None:
@@ -194,15 +197,6 @@ class SparkEngine(Engine):
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
-
-
-def _dataset(folder, schema):
-    """The Parquet files Spark wrote into ``folder``, in part order (its partitions' order; an
-    empty result may have none), read with the result's ``schema``."""
-    import pyarrow.dataset as ds
-
-    parts = sorted(os.path.join(folder, f) for f in os.listdir(folder) if f.startswith("part-"))
-    return ds.dataset(parts, schema=schema, format="parquet")
 
 
 def _spark_schema(schema: pa.Schema):
