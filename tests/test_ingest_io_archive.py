@@ -47,6 +47,11 @@ def test_archive_quirks_are_handled(tmp_path):
         assert accounts["b4f1a2c9d0e8ffaa11223344556677889900aabbccddeeff0011223344556677"]["is_hashed"] is True
         assert accounts["111"]["is_hashed"] is False
         assert case.count("rejects") == 2
+        # each reject keeps the row as read (ids, time and the text), in row order
+        raw = case.engine.query('SELECT "row", raw FROM rejects ORDER BY "row"').to_pylist()
+        assert [r["row"] for r in raw] == [3, 4]
+        assert raw[0]["raw"] == "1.01421E+18,222,2018-08-01 10:00,mangled"
+        assert raw[1]["raw"] == "7,333,yesterday-ish,bad time"
 
 
 def test_malformed_row_is_rejected_with_file_row_column(tmp_path):

@@ -1,6 +1,8 @@
 """The two layouts of a case hold the same tables: one DuckDB file, or a folder whose input tables
 are Parquet datasets partitioned by post kind (which Spark reads where they lie)."""
 
+from contextlib import contextmanager
+
 import pyarrow.dataset as ds
 import pytest
 from conftest import differing_rows
@@ -100,3 +102,44 @@ def test_spark_options_are_refused_without_the_spark_engine(tmp_path):
         for opts in ({"spark_master": "spark://host:7077"}, {"inputs_at": "s3a://bucket/case"}):
             with pytest.raises(ParameterError, match="--engine spark only"):
                 api.detect(case, traces=["co_retweet"], **opts)
+
+
+@pytest.mark.parametrize("layout", ["duckdb", "parquet"])
+def test_traces_run_on_their_own_connection_with_the_same_edges(sim_small, tmp_path, monkeypatch, layout):
+    """detect runs its traces on another connection to the case, outside the step's transaction
+    (where DuckDB plans temporary tables without their statistics): same edges and evidence as on
+    the case's own connection, in either layout; rows appended in the open transaction are seen."""
+    traces = ["co_retweet", "fast_retweet", "co_text", "synchronized_posting"]
+    with Case(tmp_path / "a", layout=layout) as case:
+        ingest(case, sim_small["files"])
+        n = case.count("posts")
+        with case.transaction(), case.reader() as eng:
+            assert eng is not case.engine
+            eng.create_table("_only_there", "SELECT 1 AS x")
+            assert case.engine.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = '_only_there'") == 0
+            assert eng.scalar("SELECT count(*) FROM posts") == n
+        with api.step(case, "detect"):
+            api.detect(case, traces=traces)
+        for t in ("edges", "edge_evidence"):
+            case.engine.create_table(f"_ours_{t}", f"SELECT * FROM {t}")
+            assert case.engine.scalar(f"SELECT count(*) FROM _ours_{t}"), t
+
+        @contextmanager
+        def own(self):
+            yield self.engine
+
+        monkeypatch.setattr(Case, "reader", own)
+        with api.step(case, "detect"):
+            api.detect(case, traces=traces)
+        for t in ("edges", "edge_evidence"):  # EXCEPT ALL both ways: the same rows (NaN equals NaN)
+            assert [case.engine.scalar(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})")
+                    for x, y in ((t, f"_ours_{t}"), (f"_ours_{t}", t))] == [0, 0], t
+        monkeypatch.undo()
+        # rows appended in the open transaction are not committed: the traces then use the case's own connection
+        with pytest.raises(RuntimeError, match="roll back"):
+            with case.transaction():
+                case.append("posts", "SELECT * REPLACE ('copy:' || post_id AS post_id) FROM posts LIMIT 10")
+                with case.reader() as eng:
+                    assert eng is case.engine and eng.scalar("SELECT count(*) FROM posts") == n + 10
+                raise RuntimeError("roll back")
+        assert case.count("posts") == n

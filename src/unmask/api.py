@@ -31,7 +31,8 @@ EVIDENCE_P = 0.05  # evidence is sampled for the edges with p <= this (see detec
 def engine_for(case, engine: str = "duckdb", master=None, inputs_at=None):
     """The engine that runs the traces, with the case's input tables in it.
 
-    ``duckdb`` is the case's own. Another engine reads the input tables where they lie: the
+    ``duckdb`` is the case's own database, through :meth:`Case.reader` (a connection outside the
+    step's transaction). Another engine reads the input tables where they lie: the
     Parquet layout's datasets, or ``inputs_at`` (a folder or URI, e.g. ``s3a://bucket/case``, holding
     a copy of them: ``posts/``, ``post_links/``). A case in the DuckDB layout is first written out as
     such datasets, beside the case, and they are removed afterwards. Nothing goes through the driver.
@@ -41,7 +42,8 @@ def engine_for(case, engine: str = "duckdb", master=None, inputs_at=None):
             from unmask.errors import ParameterError
 
             raise ParameterError("--spark-master and --inputs-at apply to --engine spark only")
-        yield case.engine
+        with case.reader() as eng:
+            yield eng
         return
     import shutil
     import tempfile

@@ -38,11 +38,25 @@ class DuckDBEngine(Engine):
         self.con.execute(f"SET temp_directory='{self._temp}'")
         if threads:
             self.con.execute(f"SET threads={int(threads)}")
+        self._connection_settings()
+        self._owner = True
+
+    def _connection_settings(self):
         self.con.execute("SET TimeZone='UTC'")
         # progress is tracked (for the CLI bar, through query_progress) but never printed by DuckDB
         self.con.execute("SET enable_progress_bar=true")
         self.con.execute("SET enable_progress_bar_print=false")
         self.con.execute("SET progress_bar_time=0")
+
+    def session(self) -> DuckDBEngine:
+        """Another connection to the same database: it shares the memory limit and spill folder,
+        reads what is committed, keeps temporary tables of its own and runs outside this
+        connection's transaction. :meth:`close` closes only the connection."""
+        other = object.__new__(type(self))
+        other.path, other._temp, other._owner = self.path, self._temp, False
+        other.con = self.con.cursor()
+        other._connection_settings()
+        return other
 
     def register(self, name, table):
         self.con.register(name, table)
@@ -124,6 +138,8 @@ class DuckDBEngine(Engine):
 
     def close(self):
         self.con.close()
+        if not self._owner:
+            return
         for root, _dirs, files in os.walk(self._temp, topdown=False):
             for f in files:
                 os.remove(os.path.join(root, f))

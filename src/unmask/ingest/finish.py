@@ -47,7 +47,11 @@ def _reject_reason(time_mode: str) -> str:
 
 
 def staged_sql(time_mode: str = "auto", snowflake: bool = True) -> str:
-    """SQL over ``_raw`` giving parsed columns plus ``reject_column`` / ``reject_reason``."""
+    """SQL over ``_raw`` giving parsed columns plus ``reject_column`` / ``reject_reason``.
+
+    ``raw_line`` (the row as read, for a reject's record) stays in ``_raw``: it is the widest
+    column, and only rejected rows need it (:func:`rejects_sql`). At 1M archive rows, staging it
+    took 0.9 of 3.0 s."""
     sf = X.snowflake_ms("post_id") if snowflake else "NULL::BIGINT"
     col, why = _reject_reason(time_mode)
     return f"""
@@ -66,7 +70,7 @@ def staged_sql(time_mode: str = "auto", snowflake: bool = True) -> str:
                 {X.nullif_blank('account_created_raw')} AS account_created_raw)
               FROM _raw)
     )
-    SELECT *, {col} AS reject_column, {why} AS reject_reason FROM base
+    SELECT * EXCLUDE (raw_line), {col} AS reject_column, {why} AS reject_reason FROM base
     """
 
 
@@ -149,8 +153,12 @@ def accounts_sql() -> str:
 
 
 def rejects_sql(source_file: str) -> str:
+    """The rejected rows of ``_staged``, each with its line as read from ``_raw`` (``source_row`` is
+    unique there: every adapter numbers its rows one by one)."""
     return f"""
-    SELECT {X.q(source_file)} AS file, source_row AS "row", reject_column AS "column",
-           reject_reason AS reason, left(raw_line, 500) AS raw
-    FROM _staged WHERE reject_reason IS NOT NULL
+    SELECT {X.q(source_file)} AS file, s.source_row AS "row", s.reject_column AS "column",
+           s.reject_reason AS reason, left(r.raw_line, 500) AS raw
+    FROM (SELECT source_row, reject_column, reject_reason FROM _staged WHERE reject_reason IS NOT NULL) s
+         LEFT JOIN (SELECT source_row, raw_line FROM _raw) r ON r.source_row = s.source_row
+    ORDER BY s.source_row
     """

@@ -78,7 +78,8 @@ def load(case, src: RawSource) -> IngestResult:
     n_bad = int(eng.scalar("SELECT count(*) FROM _staged WHERE reject_reason IS NOT NULL"))
     duplicates = _append_posts(case, src.file, src.derive_ids) if src.target == "posts" else 0
     _merge_accounts(eng)
-    eng.execute(f"INSERT INTO rejects SELECT {ingest_id}, * FROM ({finish.rejects_sql(src.file)})")
+    if n_bad:
+        eng.execute(f"INSERT INTO rejects SELECT {ingest_id}, * FROM ({finish.rejects_sql(src.file)})")
     if src.parser_rejects:
         table = pa.Table.from_pylist(
             [{"ingest_id": ingest_id, "file": src.file, **r} for r in src.parser_rejects],

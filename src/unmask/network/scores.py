@@ -117,7 +117,9 @@ def account_scores(case, alpha: float) -> pa.Table:
                       UNION ALL SELECT account_b, account_a, strength, q_fused, traces FROM fused_edges),
         g AS (SELECT account_id, max(strength) AS best_strength,
                      sum(CASE WHEN q_fused <= {float(alpha)} THEN 1 ELSE 0 END) AS significant_links,
-                     sum(CASE WHEN q_fused <= {float(alpha)} THEN strength ELSE 0 END) AS total_strength,
+                     -- summed in fixed point: a float sum's last bits follow the order of the rows
+                     CAST(sum(CASE WHEN q_fused <= {float(alpha)} THEN CAST(strength AS DECIMAL(18, 12)) ELSE 0 END)
+                          AS DOUBLE) AS total_strength,
                      -- the strongest link (ties: the smallest other account), in the same pass
                      arg_min({{'o': other, 't': traces}}, {{'s': -strength, 'o': other}}) AS best
               FROM ends GROUP BY account_id),
