@@ -361,10 +361,15 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     stats["cross_pairs"] = int(totals["w"] or 0)
     stats["candidate_pairs"] = int(totals["n"] or 0)
     if min_weight > 1:  # only the pairs of kept edges matter from here on
+        # The kept edges' keys as a table of their own, whose size the engine then knows: it builds
+        # the join's hash table on them and streams the pairs past it. Joined to a filter of the
+        # weights, DuckDB built it on the pairs instead (at 10M posts, synchronized_posting: 194M
+        # pairs, estimated at 9.9M, against 0.6M kept keys, estimated at 34M): 53 s against 27 s.
+        engine.create_table(f"_keep_{key}", f"SELECT acc_a, acc_b FROM _weights_{key} WHERE weight >= {int(min_weight)}")
+        engine.drop(f"_weights_{key}")
         engine.create_table(f"_kept_{key}", f"""
-            SELECT p.* FROM {pairs} p
-            JOIN (SELECT acc_a, acc_b FROM _weights_{key} WHERE weight >= {int(min_weight)}) e
-              ON e.acc_a = p.acc_a AND e.acc_b = p.acc_b""")
+            SELECT p.* FROM {pairs} p JOIN _keep_{key} e ON e.acc_a = p.acc_a AND e.acc_b = p.acc_b""")
+        engine.drop(f"_keep_{key}")
     engine.drop(f"_weights_{key}")
     engine.drop(f"_pairs_{key}")
     engine.drop(f"_reach_{key}")
