@@ -59,9 +59,14 @@ def differing_rows(case, other_file, table):
     ALL both ways, so [0, 0] means the same multiset of rows (NaN equals NaN, as a value stored twice
     should)."""
     case.engine.execute(f"ATTACH IF NOT EXISTS '{other_file}' AS other (READ_ONLY)")
-    here, there = f"main.{table}", f"other.main.{table}"
-    return [case.engine.scalar(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})")
+    return differing(case.engine, f"main.{table}", f"other.main.{table}")
+
+
+def differing(engine, here, there):
+    """Rows of relation ``here`` not in ``there`` and the other way (EXCEPT ALL both ways: [0, 0]
+    is the same multiset of rows, NaN equal to NaN)."""
+    return [engine.scalar(f"SELECT count(*) FROM (SELECT * FROM {x} EXCEPT ALL SELECT * FROM {y})")
             for x, y in ((here, there), (there, here))]
 
 
-__all__ = ["archive_row", "write_archive", "differing_rows", "USER_COLUMNS", "FIXTURES"]
+__all__ = ["archive_row", "write_archive", "differing_rows", "differing", "USER_COLUMNS", "FIXTURES"]

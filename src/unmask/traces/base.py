@@ -370,7 +370,8 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
         engine.create_table(f"_kept_{key}", f"""
             SELECT p.* FROM {pairs} p JOIN _keep_{key} e ON e.acc_a = p.acc_a AND e.acc_b = p.acc_b""")
         engine.drop(f"_keep_{key}")
-    engine.drop(f"_weights_{key}")
+    else:
+        engine.drop(f"_weights_{key}")
     engine.drop(f"_pairs_{key}")
     engine.drop(f"_reach_{key}")
     engine.create_table(f"_edges_{key}", f"""
