@@ -68,6 +68,25 @@ def test_tc_stack_gives_a_probability_per_technique(tr):
     assert rows[0][1] in {"Loaded_Language", "Name_Calling,Labeling"}  # "globalist" alone
 
 
+def test_spans_are_found_by_hysteresis(tr):
+    text = "alpha beta gamma delta epsilon zeta eta"
+    offs, at = [], 0
+    for w in text.split():
+        at = text.index(w, at)
+        offs.append((at, at + len(w)))
+        at += len(w)
+    prob = np.array([0.2, 0.5, 0.2, 0.0, 0.0, 0.25, 0.25])  # two pieces apart
+    encoded = ([{"offsets": offs}], None, [prob])
+    # a run of pieces at or above the low threshold is kept only where one piece reaches the seed
+    assert [(text[s:e], round(m, 3)) for s, e, m in tr.spans(text, encoded, 0.15, 0.4)] == [("alpha beta gamma", 0.3)]
+    assert [text[s:e] for s, e, _ in tr.spans(text, encoded, 0.15, 0.15)] == ["alpha beta gamma", "zeta eta"]
+    assert [text[s:e] for s, e, _ in tr.spans(text, encoded, 0.4, 0.1)] == ["beta"]  # the seed is at least the low one
+    # the shipped model was calibrated with two thresholds, and flags a sentence at the seed
+    assert 0 < tr.si_threshold < tr.si_seed < 1
+    res = analyze(HOT)
+    assert [s["propaganda"] for s in res["sentences"]] == [s["score"] >= tr.si_seed for s in res["sentences"]]
+
+
 def test_fast_keeps_the_linear_model(tr):
     fast = analyze(HOT, fast=True)
     assert "transformer" not in fast["model"] and fast["model"].startswith("hashed n-grams")

@@ -59,7 +59,7 @@ def _spans_and_sentences(text: str, fast: bool):
     encoded = tr.encode(text)
     spans = [{"start": s, "end": e, "sentence_score": p} for s, e, p in tr.spans(text, encoded)]
     sents = F.sentences(text)
-    return spans, sents, tr.sentence_scores(sents, encoded), tr.si_threshold, encoded
+    return spans, sents, tr.sentence_scores(sents, encoded), tr.si_seed, encoded  # a sentence holds a span's peak
 
 
 def analyze(text: str, doc_id: str | None = None, lang: str | None = None, fast: bool = False) -> dict:

@@ -110,11 +110,15 @@ class Encoder:
         hidden, prob = self.run(wins)
         return wins, hidden, prob
 
-    def spans(self, text: str, encoded=None, threshold: float | None = None) -> list[tuple[int, int, float]]:
-        """SI spans ``(start, end, mean probability)``: runs of pieces at or above the threshold,
-        widened to whole words, joined across gaps of one piece."""
+    def spans(self, text: str, encoded=None, threshold: float | None = None,
+              seed: float | None = None) -> list[tuple[int, int, float]]:
+        """SI spans ``(start, end, mean probability)`` by hysteresis: runs of pieces at or above
+        ``threshold`` (joined across gaps of one piece) that reach ``seed`` somewhere, widened to
+        whole words. Both come from the shipped heads, chosen on held-back training articles; a
+        model with no seed threshold uses one threshold for both."""
         wins, _, prob = encoded if encoded is not None else self.encode(text)
-        th = float(self.heads["si_threshold"]) if threshold is None else threshold
+        th = self.si_threshold if threshold is None else threshold
+        seed = max(th, self.si_seed if seed is None else seed)
         offs = [o for w in wins for o in w["offsets"]]
         p = np.concatenate(prob) if prob else np.zeros(0)
         on = p >= th
@@ -128,17 +132,26 @@ class Encoder:
             j = i
             while j + 1 < len(on) and on[j + 1]:
                 j += 1
-            s, e = _word(text, offs[i][0], offs[j][1])
-            if out and s <= out[-1][1]:
-                out[-1] = (out[-1][0], max(e, out[-1][1]), max(out[-1][2], float(p[i:j + 1].mean())))
-            else:
-                out.append((s, e, float(p[i:j + 1].mean())))
+            seg = p[i:j + 1]
             i = j + 1
+            if seg.max() < seed:
+                continue
+            s, e = _word(text, offs[i - len(seg)][0], offs[j][1])
+            if out and s <= out[-1][1]:
+                out[-1] = (out[-1][0], max(e, out[-1][1]), max(out[-1][2], float(seg.mean())))
+            else:
+                out.append((s, e, float(seg.mean())))
         return out
 
     @property
     def si_threshold(self) -> float:
+        """The probability at which a piece belongs to a span (the low threshold)."""
         return float(self.heads["si_threshold"])
+
+    @property
+    def si_seed(self) -> float:
+        """The probability that some piece of a span must reach (the high threshold)."""
+        return float(self.heads["si_seed"]) if "si_seed" in self.heads else self.si_threshold
 
     def sentence_scores(self, sents, encoded) -> np.ndarray:
         """Each sentence's highest piece probability (the chance it holds a propaganda span)."""

@@ -213,10 +213,11 @@ def calibrate(folder: Path, ptc: Path, heads: dict, log=print) -> dict:
     enc = E.Encoder(folder)
     coded = {a: enc.encode(t) for a, t in sorted(cal.items())}
     gold_si = [r for r in si_gold if r[0] in cal]
-    best_si = (-1.0, 0.5)
+    best_si = (-1.0, 0.5, 0.5)  # (F1, threshold, seed): spans by hysteresis, see Encoder.spans
     for th in np.arange(0.05, 0.8, 0.025):
-        pred = [(a, s, e) for a in cal for s, e, _ in enc.spans(cal[a], coded[a], float(th))]
-        best_si = max(best_si, (si_scores(pred, gold_si)["f1"], round(float(th), 3)))
+        for seed in np.arange(th, 0.8, 0.05):
+            pred = [(a, s, e) for a in cal for s, e, _ in enc.spans(cal[a], coded[a], float(th), float(seed))]
+            best_si = max(best_si, (si_scores(pred, gold_si)["f1"], round(float(th), 3), round(float(seed), 3)))
     gold_tc = [r for r in tc_gold if r[0] in cal]
     by = {}
     for a, t, s, e in gold_tc:
@@ -238,9 +239,9 @@ def calibrate(folder: Path, ptc: Path, heads: dict, log=print) -> dict:
     nll = [-E._log_softmax(z / t)[np.arange(len(y)), y].mean() for t in temps]
     temp = float(temps[int(np.argmin(nll))])
     acc_t = float((np.argmax(z_t, axis=1) == y).mean())
-    log(f"held back: SI F1 {best_si[0]:.3f} at {best_si[1]}; TC accuracy {acc_t:.3f} alone, {best_w[0]:.3f} "
+    log(f"held back: SI F1 {best_si[0]:.3f} at {best_si[1]} (seed {best_si[2]}); TC accuracy {acc_t:.3f} alone, {best_w[0]:.3f} "
         f"stacked at weight {best_w[1]}; temperature {temp:.2f}")
-    return {"si_threshold": best_si[1], "tc_temperature": temp, "stack_weight": best_w[1],
+    return {"si_threshold": best_si[1], "si_seed": best_si[2], "tc_temperature": temp, "stack_weight": best_w[1],
             "heldout_si_f1": round(best_si[0], 4), "heldout_tc_acc": round(acc_t, 4),
             "heldout_tc_acc_stacked": round(best_w[0], 4), "heldout_articles": len(cal)}
 
@@ -254,6 +255,7 @@ def finish(out: Path, ptc: Path, res: dict) -> dict:
             **{k: res[k] for k in ("epochs", "lr", "batch", "windows", "steps") if k in res},
             "train_seconds": round(res.get("seconds", 0.0), 1), **cal}
     np.savez(out / "heads.npz", **res["heads"], si_threshold=np.array(cal["si_threshold"]),
+             si_seed=np.array(cal["si_seed"]),
              tc_temperature=np.array(cal["tc_temperature"]), stack_weight=np.array(cal["stack_weight"]),
              info=np.array(json.dumps(info)))
     return info
