@@ -87,6 +87,19 @@ def test_spans_are_found_by_hysteresis(tr):
     assert [s["propaganda"] for s in res["sentences"]] == [s["score"] >= tr.si_seed for s in res["sentences"]]
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_span_listed_twice_gets_its_two_best_techniques(tr, fast):
+    # the task lists a span once per gold technique; the same label twice could be right only once
+    whole, word = (0, HOT.index("!") + 1), (14, 22)
+    rows = predict("tc", {"1": HOT}, [("1", "?", *whole), ("1", "?", *word), ("1", "?", *whole)], fast=fast)
+    assert [r[2:] for r in rows] == [whole, word, whole]
+    z = model.technique_logits(HOT, [whole, word], embeddings=not fast)
+    first, second = (TECHNIQUES[k] for k in np.argsort(-z[0])[:2])
+    assert rows[0][1] == first == model.classify(HOT, [whole], embeddings=not fast)[0][0]
+    assert rows[2][1] == second != first
+    assert rows[1][1] == TECHNIQUES[int(np.argmax(z[1]))]
+
+
 def test_fast_keeps_the_linear_model(tr):
     fast = analyze(HOT, fast=True)
     assert "transformer" not in fast["model"] and fast["model"].startswith("hashed n-grams")

@@ -16,6 +16,8 @@ import re
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
+
 from unmask.content import features as F
 from unmask.content import model
 from unmask.content.semeval import TECHNIQUES
@@ -128,8 +130,15 @@ def predict(task: str, articles: dict[str, str], template: list[tuple] | None = 
     for a in sorted(spans):
         if a not in articles:
             raise InputError(f"the template names article {a}, which is not among the articles")
-        for (s, e), (t, _) in zip(spans[a], model.classify(articles[a], spans[a], embeddings=not fast)):
-            rows.append((a, t, s, e))
+        distinct = list(dict.fromkeys(spans[a]))
+        if not distinct:
+            continue
+        order = np.argsort(-model.technique_logits(articles[a], distinct, embeddings=not fast), axis=1, kind="stable")
+        row_of, seen = {sp: i for i, sp in enumerate(distinct)}, Counter()
+        for s, e in spans[a]:  # a span listed n times (n techniques in the gold) gets the n best
+            n = seen[(s, e)]
+            seen[(s, e)] += 1
+            rows.append((a, TECHNIQUES[order[row_of[(s, e)], min(n, len(TECHNIQUES) - 1)]], s, e))
     return rows
 
 

@@ -146,14 +146,12 @@ def _sigmoid_scores(x, c) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-(np.asarray(x @ c["si"].ravel()).ravel() + c["si_b"][0])))
 
 
-def classify(text: str, spans: list[tuple[int, int]], embeddings: bool = True,
-             encoded=None) -> list[tuple[str, float]]:
-    """(technique, confidence) for each span of ``text``. With ``embeddings`` (the default): the
-    transformer (where :func:`transformer` has one) stacked with the linear model, whose features
-    include USE span embeddings where :func:`uses_embeddings`; without: the linear model alone.
-    ``encoded`` reuses the transformer's pass over the text."""
-    if not spans:
-        return []
+def technique_logits(text: str, spans: list[tuple[int, int]], embeddings: bool = True,
+                     encoded=None) -> np.ndarray:
+    """TC logits (spans x techniques, in :data:`TECHNIQUES` order). With ``embeddings`` (the
+    default): the transformer (where :func:`transformer` has one) stacked with the linear model,
+    whose features include USE span embeddings where :func:`uses_embeddings`; without: the linear
+    model alone. ``encoded`` reuses the transformer's pass over the text."""
     c = _coefs()
     x = tc_matrix(text, spans)
     tr = transformer() if embeddings else None
@@ -165,7 +163,15 @@ def classify(text: str, spans: list[tuple[int, int]], embeddings: bool = True,
         z = x @ c["tc"].T + c["tc_b"]
     if tr is not None:  # stacked with the transformer
         z = tr.stack(tr.tc_logits(text, spans, encoded), np.asarray(z))
-    best, conf = _softmax_best(np.asarray(z))
+    return np.asarray(z)
+
+
+def classify(text: str, spans: list[tuple[int, int]], embeddings: bool = True,
+             encoded=None) -> list[tuple[str, float]]:
+    """(technique, confidence) for each span of ``text``: the best of :func:`technique_logits`."""
+    if not spans:
+        return []
+    best, conf = _softmax_best(technique_logits(text, spans, embeddings, encoded))
     return [(TECHNIQUES[k], float(cf)) for k, cf in zip(best, conf)]
 
 
