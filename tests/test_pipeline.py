@@ -114,3 +114,22 @@ def test_demo_end_to_end(tmp_path):
     assert (tmp_path / "demo" / "report.html").stat().st_size > 100_000
     ev = json.loads((tmp_path / "demo" / "evaluation.json").read_text())
     assert ev["precision"] >= 0.8 and res["analyse"]["candidate_operations"] >= 3
+
+
+def test_small_operations_of_three_or_four_accounts_are_flagged(tmp_path):
+    """Cells of three or four accounts are a common shape of an operation: with strong links, the
+    default minimum network size (a triad) lets the group tests judge them, and nothing organic
+    comes with them."""
+    from unmask.simulate import SimConfig, simulate
+    from unmask.simulate.writers import write
+
+    cfg = SimConfig(posts=30000, seed=7, styles=["copypasta", "link_laundering", "co_retweet_ring"], operations=4,
+                    op_min_size=3, op_max_size=4, dormant_share=0.0)
+    files, labels = write(simulate(cfg), tmp_path / "data")
+    res = api.run(files, tmp_path / "run", seed=1, report=False)
+    assert res["analyse"]["min_cluster"] == 3
+    with Case(tmp_path / "run" / "case.duckdb", read_only=True) as case:
+        ev = evaluate(case, labels)
+        sizes = case.engine.query("SELECT max(cluster_size) FROM clusters WHERE status = 'flagged'").column(0)[0].as_py()
+    assert ev["precision"] == 1.0 and ev["flagged_groups"] == 4 and sizes <= 4, ev
+    assert set(ev["per_operation"].values()) == {1.0}, ev["per_operation"]

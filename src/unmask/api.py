@@ -174,7 +174,7 @@ def _store_edges(case: Case, table: pa.Table, first: bool) -> None:
     case.engine.unregister("_trace_edges")
 
 
-def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=5, group_worlds=groupnull.WORLDS) -> dict:
+def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=3, group_worlds=groupnull.WORLDS) -> dict:
     """Fuse traces, keep links at FDR ``alpha``, cluster them into networks, test each network as a
     group, split flagged networks into cells, and score networks and accounts.
 
@@ -310,7 +310,7 @@ def step(case: Case, name: str):
 
 
 def run(inputs, out, fmt=None, mapping=None, const=None, traces=None, windows=None, min_weights=None,
-        engine="duckdb", alpha=0.05, resolution=1.0, seed=0, min_cluster=5, report=True, progress=None,
+        engine="duckdb", alpha=0.05, resolution=1.0, seed=0, min_cluster=3, report=True, progress=None,
         overwrite=False, resume=False, time_mode="auto", with_content=False, null_worlds=10,
         group_worlds=groupnull.WORLDS, evidence_p=EVIDENCE_P, layout=None, spark_master=None,
         inputs_at=None) -> dict:

@@ -283,7 +283,7 @@ def simulate(posts, seed, out_dir, config, fmt, sets, describe):
 @click.option("--alpha", type=float, default=0.05, help="false-discovery rate for links")
 @click.option("--resolution", type=float, default=1.0, help="Leiden resolution")
 @click.option("--seed", type=int, default=0)
-@click.option("--min-cluster", type=int, default=5, help="accounts needed for a candidate operation")
+@click.option("--min-cluster", type=int, default=3, help="accounts needed for a candidate operation")
 @click.option("--reset", is_flag=True, help="forget traces detected earlier and not named in --traces")
 @click.option("--evidence-p", type=click.FloatRange(0, 1), default=None,
               help="sample evidence for the edges with a p-value at most this (1: every edge; default: "
