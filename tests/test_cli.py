@@ -125,3 +125,29 @@ def test_a_spark_failure_is_one_line_that_points_at_the_driver_heap(tmp_path, mo
     assert exit_.value.code == 1, err
     assert "Spark failed (" in err and "OutOfMemoryError" in err and "Driver heap" in err
     assert "bug in unmask" not in err
+
+
+def test_run_prints_the_row_accounting_and_the_findings(tmp_path, sim_small):
+    """`unmask run` says what it read, loaded and rejected (with the first rejects) and what it found,
+    as `ingest` and `detect` do: it printed only the case's and the report's paths."""
+    from unmask.store import Case
+
+    bad = write_archive(tmp_path / "extra.csv", [archive_row(tweetid="5", userid="9", tweet_time="2018-01-01 00:00"),
+                                                 archive_row(tweetid="1.2E+18", userid="9", tweet_time="2018-01-01 00:00")])
+    files = [*map(str, sim_small["files"]), str(bad)]
+    res = CliRunner().invoke(cli, ["run", *files, "--out", str(tmp_path / "r"), "--quiet"])
+    assert res.exit_code == 0, res.output
+    with Case(tmp_path / "r" / "case.duckdb", read_only=True) as case:
+        prov = {r["file"]: r for r in case.engine.query("SELECT file, rows_read, rows_loaded, rows_rejected "
+                                                          "FROM provenance").to_pylist()}
+        ana = case.get_meta("analyse")
+    text = " ".join(res.stdout.split())  # rich wraps long lines
+    for f in files:
+        p = prov[f]
+        assert f"{f}: read {p['rows_read']:,}, loaded {p['rows_loaded']:,}" in text, (f, text)
+    assert prov[str(bad)]["rows_rejected"] == 1
+    assert f"rejected {bad} row 2 column post_id" in text
+    assert "1 rows rejected" in " ".join(res.stderr.split())
+    assert (f"{ana['significant_links']:,} significant links" in text
+            and f"{ana['candidate_operations']} candidate operations" in text), text
+    assert ana["candidate_operations"] > 0 and f"report: {tmp_path / 'r' / 'report.html'}" in text

@@ -209,17 +209,37 @@ def ingest(inputs, case_path, layout, fmt, maps, consts, mapping, time_mode, lis
         click.echo(_json({**total, "rejects": rejects, "case": str(case_path),
                           "files": [r.as_dict() for r in results]}))
     else:
-        for r in results:
-            if r.mapping:
-                err.print(f"mapping used for {r.file}: {json.dumps(r.mapping.get('columns', r.mapping))}")
-                for note in r.mapping.get("notes", []):
-                    err.print(f"[yellow]note:[/] {note}")
-            out.print(f"{r.file}: read {r.rows_read:,}, loaded {r.rows_loaded:,} "
-                      f"({r.rows_duplicate:,} already present), rejected {r.rows_rejected:,}", highlight=False)
-        for x in rejects:
-            out.print(f"  rejected {x['file']} row {x['row']} column {x['column']}: {x['reason']}", highlight=False)
+        _print_ingest([r.as_dict() for r in results])
     if total["rows_rejected"]:
         err.print(f"[yellow]warning:[/] {total['rows_rejected']:,} rows rejected; see the case's rejects table")
+
+
+def _print_ingest(results: list) -> None:
+    """Each file's row accounting (and the mapping used, with its notes, on stderr); the first rejects."""
+    for r in results:
+        if r.get("mapping"):
+            err.print(f"mapping used for {r['file']}: {json.dumps(r['mapping'].get('columns', r['mapping']))}")
+            for note in r["mapping"].get("notes", []):
+                err.print(f"[yellow]note:[/] {note}")
+        out.print(f"{r['file']}: read {r['rows_read']:,}, loaded {r['rows_loaded']:,} "
+                  f"({r['rows_duplicate']:,} repeat a post id already in the case or the file: kept once), "
+                  f"rejected {r['rows_rejected']:,}", highlight=False)
+    for x in [x for r in results for x in r["rejects"]][:20]:
+        out.print(f"  rejected {x['file']} row {x['row']} column {x['column']}: {x['reason']}", highlight=False)
+
+
+def _print_findings(ana: dict, alpha: float) -> None:
+    """The analysis in one paragraph: links, candidate operations (and how many of their networks the
+    data let unmask assess for concealment), open groups, weak groups and registered accounts."""
+    unassessed = ana.get("unassessed_networks", 0)
+    caveat = (f"; {unassessed} of them could not be assessed for concealment, the data having too little about "
+              "their accounts" if unassessed else "")
+    out.print(f"{ana['significant_links']:,} significant links (FDR {alpha}, ~{ana['expected_false_links']:.1f} "
+              f"expected false); {ana['candidate_operations']} candidate operations (coordinated and covert{caveat}), "
+              f"{ana.get('open_networks', 0)} coordinated groups with no sign of concealment, "
+              f"{ana.get('weak_groups', 0)} weak groups (listed, not flagged); "
+              f"{ana.get('registered_accounts', 0) + ana.get('registration_group_accounts', 0)} accounts flagged by "
+              "how they were registered", highlight=False)
 
 
 def _mapping(maps, consts, mapping_file):
@@ -324,11 +344,7 @@ def detect(case_path, traces, windows, min_weights, engine, spark_master, inputs
     for name, s in det["stats"].items():
         when = "kept from an earlier detect" if name in det["kept"] else f"{det['seconds'][name]} s"
         out.print(f"{name}: {s['candidate_pairs']:,} co-acting pairs, {when}", highlight=False)
-    out.print(f"{ana['significant_links']:,} significant links (FDR {alpha}, ~{ana['expected_false_links']:.1f} "
-              f"expected false); {ana['candidate_operations']} candidate operations (coordinated and covert), "
-              f"{ana.get('open_networks', 0)} coordinated groups with no sign of concealment; "
-              f"{ana.get('registered_accounts', 0) + ana.get('registration_group_accounts', 0)} accounts flagged by "
-              "how they were registered", highlight=False)
+    _print_findings(ana, alpha)
     if with_content:
         out.print(f"content: {info.get('analysed', 'all')} posts analysed for techniques; "
                   f"{info['significant_group_techniques']} group-technique shares above the organic accounts'",
@@ -392,7 +408,15 @@ def run(inputs, out_dir, fmt, maps, consts, layout, engine, spark_master, inputs
                          resume=resume, time_mode=time_mode, with_content=with_content, layout=layout,
                          spark_master=spark_master, inputs_at=inputs_at,
                          evidence_p=api.EVIDENCE_P if evidence_p is None else evidence_p)
+    if result.get("resumed_after"):
+        out.print(f"resumed after {result['resumed_after']}", highlight=False)
+    _print_ingest(result.get("ingest", []))
+    if result.get("analyse"):
+        _print_findings(result["analyse"], alpha)
     out.print(f"case: {result['case']}\nreport: {result.get('report')}", highlight=False)
+    rejected = sum(r["rows_rejected"] for r in result.get("ingest", []))
+    if rejected:
+        err.print(f"[yellow]warning:[/] {rejected:,} rows rejected; see the case's rejects table and the report")
 
 
 def _registration_line(analyse: dict) -> str:
