@@ -97,6 +97,11 @@ def test_fusion_keeps_per_trace_evidence_and_rewards_agreement():
                   m_pairs=1).column("p_fused")[0].as_py()
     assert rows[("a", "b")]["p_fused"] < single  # two agreeing traces beat one
     assert rows[("c", "d")]["p_fused"] < 1e-10  # one strong trace carries a pair alone
+    # the evidence text lists a pair's traces in name order, whatever order the rows came in
+    assert rows[("a", "b")]["traces"] == "co_retweet:5:0.001;co_text:3:0.001"
+    assert [(r["account_a"], r["account_b"]) for r in fused.to_pylist()] == [("a", "b"), ("c", "d")]
+    with pytest.raises(ValueError, match="co_text"):  # edges of a trace that did not run are an error
+        fuse([t("co_text", [("a", "b", 3, 1e-3)])], traces=["co_retweet"], m_pairs=1)
 
 
 def _cascade_world(seed, n_acc=300, n_obj=500, per_account=30):

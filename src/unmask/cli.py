@@ -221,8 +221,9 @@ def _print_ingest(results: list) -> None:
             err.print(f"mapping used for {r['file']}: {json.dumps(r['mapping'].get('columns', r['mapping']))}")
             for note in r["mapping"].get("notes", []):
                 err.print(f"[yellow]note:[/] {note}")
-        out.print(f"{r['file']}: read {r['rows_read']:,}, loaded {r['rows_loaded']:,} "
-                  f"({r['rows_duplicate']:,} repeat a post id already in the case or the file: kept once), "
+        repeats = (f" ({r['rows_duplicate']:,} repeat a post id already in the case or the file: kept once)"
+                   if r["rows_duplicate"] else "")
+        out.print(f"{r['file']}: read {r['rows_read']:,}, loaded {r['rows_loaded']:,}{repeats}, "
                   f"rejected {r['rows_rejected']:,}", highlight=False)
     for x in [x for r in results for x in r["rejects"]][:20]:
         out.print(f"  rejected {x['file']} row {x['row']} column {x['column']}: {x['reason']}", highlight=False)

@@ -70,52 +70,51 @@ def fuse_relation(engine, relation: str, traces: list, m_pairs: int) -> pa.Table
     """One row per account pair of ``relation`` (rows ``account_a, account_b, trace, weight, p_value``):
     fused p and q (see the module docstring), and per-trace weights and p-values (``traces``:
     ``trace:weight:p`` joined by ``;``, traces in name order). ``traces`` are the traces that ran
-    (each row's trace among them). The engine sorts the rows by pair and
-    trace and formats each row's evidence; each pair's terms are gathered with ``reduceat`` in
-    trace order (so the result does not depend on threads), and only pairs linked by several
-    traces are joined in Python."""
-    rows = engine.query(f"""
-        SELECT account_a, account_b, trace, p_value,
-               trace || ':' || CAST(weight AS VARCHAR) || ':' || printf('%.3g', p_value) AS row_text
-        FROM {relation} ORDER BY account_a, account_b, trace""")
-    n = rows.num_rows
-    if n == 0:
+    (each row's trace among them).
+
+    The engine gathers each pair's rows (a hash aggregate: one column of weights and one of p-values
+    per trace, and the evidence text built from them in trace order) and sorts the pairs; the
+    statistics run on those columns, pair by pair in that order (so the result does not depend on
+    threads). Where one trace ran, its rows are the pairs and nothing is gathered."""
+    names = sorted(traces)
+    present = [r["trace"] for r in engine.query(f"SELECT DISTINCT trace FROM {relation}").to_pylist()]
+    if not present:
         return FUSED_SCHEMA.empty_table()
-    names = list(traces)
-    a, b = rows.column("account_a").combine_chunks(), rows.column("account_b").combine_chunks()
-    change = np.ones(n, bool)
-    if n > 1:
-        change[1:] = pc.or_(pc.not_equal(a.slice(1), a.slice(0, n - 1)),
-                            pc.not_equal(b.slice(1), b.slice(0, n - 1))).to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(change)
-    pair = np.cumsum(change) - 1
-    p_rows = rows.column("p_value").to_numpy()
-    trace_col = rows.column("trace").combine_chunks()
+    unknown = sorted(set(present) - set(names))
+    if unknown:
+        raise ValueError(f"{relation} holds traces that did not run: {', '.join(unknown)}")
+
+    def text(w, p, t):
+        return f"'{t}:' || CAST({w} AS VARCHAR) || ':' || printf('%.3g', {p})"
+
+    if len(present) == 1:  # every row is a pair of its own
+        t = present[0]
+        rows = engine.query(f"""SELECT account_a, account_b, 1::BIGINT AS n_traces,
+                                       {text('weight', 'p_value', t)} AS traces, p_value AS "p:{t}"
+                                FROM {relation} ORDER BY account_a, account_b""")
+    else:
+        cols = ", ".join(f"max(weight) FILTER (WHERE trace = '{t}') AS \"w:{t}\", "
+                         f"max(p_value) FILTER (WHERE trace = '{t}') AS \"p:{t}\"" for t in present)
+        evidence = ", ".join(f"""CASE WHEN "w:{t}" IS NOT NULL THEN {text(f'"w:{t}"', f'"p:{t}"', t)} END"""
+                             for t in sorted(present))
+        rows = engine.query(f"""
+            SELECT account_a, account_b, n_traces, concat_ws(';', {evidence}) AS traces,
+                   {', '.join(f'"p:{t}"' for t in present)}
+            FROM (SELECT account_a, account_b, count(*)::BIGINT AS n_traces, {cols}
+                  FROM {relation} GROUP BY account_a, account_b)
+            ORDER BY account_a, account_b""")
     fam_of = families(names)
     fam_names = sorted(set(fam_of.values()))
     size = Counter(fam_of.values())
-    fam_index = {f: i for i, f in enumerate(fam_names)}
-    code = pc.index_in(trace_col, value_set=pa.array(names, pa.string())).to_numpy(zero_copy_only=False)
-    fam_code = np.array([fam_index[fam_of[t]] for t in names], np.int64)[code]
-    n_pairs, F = len(starts), len(fam_names)
-    pmin = np.ones((n_pairs, F))
-    np.minimum.at(pmin, (pair, fam_code), p_rows)
+    pmin = np.ones((rows.num_rows, len(fam_names)))
+    for t in present:  # a family's best trace; a trace with no link for the pair counts as p = 1
+        j = fam_names.index(fam_of[t])
+        pmin[:, j] = np.minimum(pmin[:, j], pc.fill_null(rows.column(f"p:{t}"), 1.0).to_numpy())
     p_fam = np.minimum(1.0, pmin * np.array([size[f] for f in fam_names], float)[None, :])
     p = combine_families(p_fam)
-    n_tr = np.diff(np.append(starts, n))
-    q = bh(p, m_pairs)
-    take = pa.array(starts)
-    row_text = rows.column("row_text").combine_chunks()
-    per_trace = row_text.take(take)
-    multi = np.flatnonzero(n_tr > 1)
-    if len(multi):  # pairs linked by several traces: their rows joined in trace order
-        texts = per_trace.to_pylist()
-        for g in multi:
-            texts[g] = ";".join(row_text.slice(starts[g], n_tr[g]).to_pylist())
-        per_trace = pa.array(texts, pa.string())
     return pa.table({
-        "account_a": a.take(take), "account_b": b.take(take), "p_fused": p, "q_fused": q,
-        "n_traces": n_tr.astype(np.int64), "traces": per_trace,
+        "account_a": rows.column("account_a"), "account_b": rows.column("account_b"), "p_fused": p,
+        "q_fused": bh(p, m_pairs), "n_traces": rows.column("n_traces"), "traces": rows.column("traces"),
         "strength": np.minimum(-np.log10(p), 300.0),
     }).cast(FUSED_SCHEMA)
 
