@@ -84,22 +84,24 @@ def fuse_relation(engine, relation: str, traces: list, m_pairs: int) -> pa.Table
     if unknown:
         raise ValueError(f"{relation} holds traces that did not run: {', '.join(unknown)}")
 
+    present.sort()
+    lit = {t: "'" + t.replace("'", "''") + "'" for t in present}  # trace names as SQL literals
+
     def text(w, p, t):
-        return f"'{t}:' || CAST({w} AS VARCHAR) || ':' || printf('%.3g', {p})"
+        return f"{lit[t]} || ':' || CAST({w} AS VARCHAR) || ':' || printf('%.3g', {p})"
 
     if len(present) == 1:  # every row is a pair of its own
-        t = present[0]
         rows = engine.query(f"""SELECT account_a, account_b, 1::BIGINT AS n_traces,
-                                       {text('weight', 'p_value', t)} AS traces, p_value AS "p:{t}"
+                                       {text('weight', 'p_value', present[0])} AS traces, p_value AS p0
                                 FROM {relation} ORDER BY account_a, account_b""")
     else:
-        cols = ", ".join(f"max(weight) FILTER (WHERE trace = '{t}') AS \"w:{t}\", "
-                         f"max(p_value) FILTER (WHERE trace = '{t}') AS \"p:{t}\"" for t in present)
-        evidence = ", ".join(f"""CASE WHEN "w:{t}" IS NOT NULL THEN {text(f'"w:{t}"', f'"p:{t}"', t)} END"""
-                             for t in sorted(present))
+        cols = ", ".join(f"max(weight) FILTER (WHERE trace = {lit[t]}) AS w{i}, "
+                         f"max(p_value) FILTER (WHERE trace = {lit[t]}) AS p{i}" for i, t in enumerate(present))
+        evidence = ", ".join(f"CASE WHEN w{i} IS NOT NULL THEN {text(f'w{i}', f'p{i}', t)} END"
+                             for i, t in enumerate(present))
         rows = engine.query(f"""
             SELECT account_a, account_b, n_traces, concat_ws(';', {evidence}) AS traces,
-                   {', '.join(f'"p:{t}"' for t in present)}
+                   {', '.join(f'p{i}' for i in range(len(present)))}
             FROM (SELECT account_a, account_b, count(*)::BIGINT AS n_traces, {cols}
                   FROM {relation} GROUP BY account_a, account_b)
             ORDER BY account_a, account_b""")
@@ -107,9 +109,9 @@ def fuse_relation(engine, relation: str, traces: list, m_pairs: int) -> pa.Table
     fam_names = sorted(set(fam_of.values()))
     size = Counter(fam_of.values())
     pmin = np.ones((rows.num_rows, len(fam_names)))
-    for t in present:  # a family's best trace; a trace with no link for the pair counts as p = 1
+    for i, t in enumerate(present):  # a family's best trace; a trace with no link for the pair counts as p = 1
         j = fam_names.index(fam_of[t])
-        pmin[:, j] = np.minimum(pmin[:, j], pc.fill_null(rows.column(f"p:{t}"), 1.0).to_numpy())
+        pmin[:, j] = np.minimum(pmin[:, j], pc.fill_null(rows.column(f"p{i}"), 1.0).to_numpy())
     p_fam = np.minimum(1.0, pmin * np.array([size[f] for f in fam_names], float)[None, :])
     p = combine_families(p_fam)
     return pa.table({
