@@ -138,3 +138,31 @@ def test_the_simulated_open_campaigns_have_honest_personas(sim_small):
     assert not set(a["client"][camp]) & {"Twitter Web Client", "Hootsuite Inc.", "Buffer", "SocialFlow-Pro"}
     posts_per = np.bincount(d.posts["acc"], minlength=len(a["label"]))[camp]
     assert posts_per.min() >= 5
+
+
+def test_networks_the_data_cannot_assess_are_named_in_the_summary(tmp_path, sim_small):
+    """Posts with no profiles, clients or claims (a generic release): the candidate operations stand
+    on their coordination, and the report's summary and `unmask run` say how many of them could not
+    be assessed for concealment instead of calling them all concealed."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    from click.testing import CliRunner
+
+    from unmask.cli import cli
+
+    ids = {c: pa.string() for c in ("tweetid", "userid", "retweet_tweetid")}
+    posts = pacsv.read_csv(sim_small["files"][0], convert_options=pacsv.ConvertOptions(column_types=ids))
+    pacsv.write_csv(posts.select(["tweetid", "userid", "tweet_time", "tweet_text", "retweet_tweetid"]),
+                    tmp_path / "posts.csv")
+    res = CliRunner().invoke(cli, ["run", str(tmp_path / "posts.csv"), "--out", str(tmp_path / "r"), "--quiet",
+                                   "--map", "post_id=tweetid", "--map", "account_id=userid",
+                                   "--map", "created_at=tweet_time", "--map", "text=tweet_text",
+                                   "--map", "ref_post_id=retweet_tweetid"])
+    assert res.exit_code == 0, res.output
+    with Case(tmp_path / "r" / "case.duckdb", read_only=True) as case:
+        ana = case.get_meta("analyse")
+    n = ana["unassessed_networks"]
+    assert n >= 3 and ana["candidate_operations"] >= n and ana["open_networks"] == 0, ana
+    assert f"{n} of them could not be assessed for concealment" in " ".join(res.stdout.split())
+    text = " ".join((tmp_path / "r" / "report.html").read_text().split())
+    assert f"or that the data cannot assess: {n} of them" in text
