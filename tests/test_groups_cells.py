@@ -5,6 +5,7 @@ import itertools
 import pytest
 
 from unmask.network import cells, groups
+from unmask.store import Case
 
 
 def test_group_pvalue_known_answers():
@@ -266,3 +267,34 @@ def test_strengths_do_not_depend_on_the_order_of_the_links(sim_run):
     assert len(seen[0]) >= 2 and all(s == seen[0] for s in seen[1:])
     assert len({round(v, 3) for v in seen[0].values()}) > 1  # clusters of different strengths
     assert sum(v > 0 for v in totals[0].values()) >= 10 and all(t == totals[0] for t in totals[1:])
+
+
+def test_null_draws_meet_the_same_edges_by_stored_position_as_by_numbering(sim_run):
+    """The null worlds' drawn edges are found by their stored position in ``edges`` (written sorted
+    by trace and pair); the same draws numbered by a sort meet exactly the same edges."""
+    import numpy as np
+
+    from unmask.network import groupnull
+
+    with Case(sim_run["out"] / "case.duckdb", read_only=True) as case:
+        eng = case.engine
+        assert "pos" in groupnull._numbered(eng) and "row_number" in groupnull._numbered(eng, by_position=False)
+        counts = eng.query("SELECT trace, count(*) AS n FROM edges GROUP BY trace ORDER BY trace").to_pylist()
+        assert len(counts) >= 3
+        rng = np.random.default_rng(5)
+        draws = []
+        for w in range(3):
+            for r in counts:
+                c = min(r["n"], 200)
+                draws.append((w, r["trace"], np.sort(rng.choice(r["n"], c, replace=False)), rng.uniform(0, 0.01, c)))
+        by_pos = groupnull._picked_edges(eng, draws)
+        real = groupnull._numbered
+        try:
+            groupnull._numbered = lambda engine: real(engine, by_position=False)
+            by_sort = groupnull._picked_edges(eng, draws)
+        finally:
+            groupnull._numbered = real
+    assert by_pos.keys() == by_sort.keys() and len(by_pos) == 3 * len(counts)
+    for k in by_pos:
+        assert by_pos[k].equals(by_sort[k]), k
+        assert by_pos[k].num_rows == min(dict((r["trace"], r["n"]) for r in counts)[k[1]], 200)

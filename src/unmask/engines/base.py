@@ -84,6 +84,11 @@ class Engine(ABC):
         """Forget a temporary table made by :meth:`create_table`."""
         self.execute(f"DROP VIEW IF EXISTS {name}")
 
+    def position(self, table: str) -> str | None:
+        """An expression for a row's position in ``table``'s stored order, where the engine keeps one
+        for that table (a table written from a sorted query keeps that order); None where it does not."""
+        return None
+
     @abstractmethod
     def explode_range(self, expr: str) -> str:
         """SQL expression yielding one row per integer 1..expr (expr >= 1)."""

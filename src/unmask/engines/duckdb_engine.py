@@ -106,6 +106,12 @@ class DuckDBEngine(Engine):
     def drop(self, name):
         self.execute(f"DROP TABLE IF EXISTS {name}")
 
+    def position(self, table):
+        # a stored table's row ids follow its insertion order; a view or a registered Arrow table has none
+        stored = self.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND schema_name = current_schema()",
+                             [table])
+        return "rowid" if stored else None
+
     def explode_range(self, expr):
         return f"unnest(range(1, ({expr}) + 1))"
 

@@ -179,7 +179,8 @@ def store_qvalues(engine, source: str, target: str, m: int) -> int:
     joined by position, while the engine sorts the rows by trace and pair as it writes ``target``:
     one pass over the rows. BH as SQL windows ran two unpartitioned windows over every column, on one
     thread (12M edges: 25 s); sorting into a table first and joining after wrote every row twice
-    (21 s). Returns the number of rows."""
+    (21 s). The null worlds of the group test find their drawn edges by this stored order
+    (:func:`unmask.network.groupnull._numbered`). Returns the number of rows."""
     p = engine.query(f"SELECT p_value FROM {source}").column(0).to_numpy(zero_copy_only=False)
     n = len(p)
     engine.register("_q_values", pa.table({"q_value": pa.array(bh(p, max(int(m or n), n, 1)))}))
