@@ -132,11 +132,10 @@ class Encoder:
             j = i
             while j + 1 < len(on) and on[j + 1]:
                 j += 1
-            seg = p[i:j + 1]
-            i = j + 1
+            start, seg, i = i, p[i:j + 1], j + 1
             if seg.max() < seed:
                 continue
-            s, e = _word(text, offs[i - len(seg)][0], offs[j][1])
+            s, e = _word(text, offs[start][0], offs[j][1])
             if out and s <= out[-1][1]:
                 out[-1] = (out[-1][0], max(e, out[-1][1]), max(out[-1][2], float(seg.mean())))
             else:

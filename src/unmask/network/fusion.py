@@ -76,27 +76,26 @@ def fuse_relation(engine, relation: str, traces: list, m_pairs: int) -> pa.Table
     per trace, and the evidence text built from them in trace order) and sorts the pairs; the
     statistics run on those columns, pair by pair in that order (so the result does not depend on
     threads). Where one trace ran, its rows are the pairs and nothing is gathered."""
+    from unmask.ingest.sqlexpr import q
+
     names = sorted(traces)
-    present = [r["trace"] for r in engine.query(f"SELECT DISTINCT trace FROM {relation}").to_pylist()]
+    present = sorted(r["trace"] for r in engine.query(f"SELECT DISTINCT trace FROM {relation}").to_pylist())
     if not present:
         return FUSED_SCHEMA.empty_table()
     unknown = sorted(set(present) - set(names))
     if unknown:
         raise ValueError(f"{relation} holds traces that did not run: {', '.join(unknown)}")
 
-    present.sort()
-    lit = {t: "'" + t.replace("'", "''") + "'" for t in present}  # trace names as SQL literals
-
     def text(w, p, t):
-        return f"{lit[t]} || ':' || CAST({w} AS VARCHAR) || ':' || printf('%.3g', {p})"
+        return f"{q(t)} || ':' || CAST({w} AS VARCHAR) || ':' || printf('%.3g', {p})"
 
     if len(present) == 1:  # every row is a pair of its own
         rows = engine.query(f"""SELECT account_a, account_b, 1::BIGINT AS n_traces,
                                        {text('weight', 'p_value', present[0])} AS traces, p_value AS p0
                                 FROM {relation} ORDER BY account_a, account_b""")
     else:
-        cols = ", ".join(f"max(weight) FILTER (WHERE trace = {lit[t]}) AS w{i}, "
-                         f"max(p_value) FILTER (WHERE trace = {lit[t]}) AS p{i}" for i, t in enumerate(present))
+        cols = ", ".join(f"max(weight) FILTER (WHERE trace = {q(t)}) AS w{i}, "
+                         f"max(p_value) FILTER (WHERE trace = {q(t)}) AS p{i}" for i, t in enumerate(present))
         evidence = ", ".join(f"CASE WHEN w{i} IS NOT NULL THEN {text(f'w{i}', f'p{i}', t)} END"
                              for i, t in enumerate(present))
         rows = engine.query(f"""
