@@ -140,7 +140,12 @@ def test_chance_registers_no_account_in_null_cases():
         bulk = [r for r in accounts if registration.HANDLE_DIGITS.match(r["handle"])]
         for i in rng.choice(len(bulk), 25, replace=False):
             bulk[i].update(network=1, flagged=True)
-        kin_hits += registration.kin_of(accounts, alpha).num_rows > 0
+        # and audiences that say nothing either: 20 accounts, each amplified by 60 accounts drawn at
+        # random (members among them), so the network shares amplified accounts with everyone else
+        ids = [r["account_id"] for r in accounts]
+        fans = {ids[t]: {ids[a] for a in rng.choice(len(ids), 60, replace=False)} | {r["account_id"] for r in
+                bulk if r["network"] == 1 and rng.random() < 0.3} for t in rng.choice(len(ids), 20, replace=False)}
+        kin_hits += registration.kin_of(accounts, alpha, fans).num_rows > 0
     # at most alpha in expectation; 8 of 60 or more would happen by chance under 5% only with p < 0.04
     assert batch_hits <= 7 and kin_hits <= 7, (batch_hits, kin_hits)
 
@@ -154,3 +159,27 @@ def test_a_planted_batch_is_found_in_a_null_case():
     sig, starts = registration.scan(accounts, accounts, 0.05)
     assert starts > 100 and len(sig) == 1 and sig[0][0] <= 0.05 / starts
     assert {r["account_id"] for r in sig[0][5]} == {r["account_id"] for r in accounts[:6]}
+
+
+def test_an_experts_boosters_and_the_expert_are_registered_with_the_network():
+    """A null case with a flagged network of ten accounts posting with one uncommon app: four more
+    accounts with that app, created at other times, amplify the account the network amplifies
+    (among its 40 organic fans), and that account (the "expert") posts with the app too. The four and
+    the expert are registered with the network, the fans are not; without the audiences, nobody is."""
+    accounts = _null_accounts(11)
+    for i, r in enumerate(accounts[:10]):
+        r.update(main_client="PostPlanner X", network=1, flagged=True, description=f"my own words {i}",
+                 handle=f"person_{i}")
+    boosters, expert = accounts[10:14], accounts[14]
+    for r in boosters + [expert]:
+        r.update(main_client="PostPlanner X")
+    rng = np.random.default_rng(3)
+    organic = [accounts[i]["account_id"] for i in rng.choice(range(100, len(accounts)), 40, replace=False)]
+    fans = {expert["account_id"]: {r["account_id"] for r in accounts[:6] + boosters} | set(organic)}
+    kin = registration.kin_of(accounts, 0.05, fans).to_pylist()
+    assert {r["account_id"] for r in kin} == {r["account_id"] for r in boosters + [expert]}
+    assert all(r["network"] == 1 and r["p"] <= 0.05 and "PostPlanner X" in r["matched_on"] for r in kin)
+    by = {r["account_id"]: r["evidence"] for r in kin}
+    assert all(f"amplifies @{expert['handle']}" in by[r["account_id"]] for r in boosters)
+    assert "amplified twice or more by" in by[expert["account_id"]]
+    assert registration.kin_of(accounts, 0.05).num_rows == 0

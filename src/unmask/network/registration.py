@@ -10,19 +10,21 @@ another's). Two tests use them.
 
 **Kin of a flagged network** (a candidate operation, :mod:`unmask.network.covertness`):
 
-1. its **registration batches**: runs of two or more members created with no gap over
-   ``GAP_HOURS`` between one and the next; each batch's window is its first to last creation,
-   widened by ``PAD_HOURS``;
+1. its **registration batches**: runs of members (``KIN_BATCH``, one: the network is already
+   significant) created with no gap over ``GAP_HOURS`` between one and the next; each batch's
+   window is its first to last creation, widened by ``PAD_HOURS``;
 2. its **marks**: main client apps that three or more members use and under 5% of all accounts use
    (the persona checks' "uncommon"), bulk sign-up handles where three or more members have them,
    and its members' bios;
-3. in each window, the accounts outside any coordinated network created there (``n``), and those of
-   them that carry a mark (``k``);
-4. two chances: of ``k`` or more such accounts (Poisson with mean ``n * rate``, where ``rate`` is
-   the share of accounts outside the network and its windows that carry any mark, plus one so that a
-   mark no one else has still has a rate), and, per account, of any of the ``n`` carrying all the
-   marks it carries. Matches are *registered with* the network when the chance is at most ``alpha``
-   divided by the number of chances computed (Bonferroni).
+3. its **windows**: the accounts outside any coordinated network created in a batch's window; for
+   each account that ``MIN_BATCH`` or more members amplify twice or more, its other amplifiers
+   (twice or more); and the accounts the network amplifies so (an expert its boosters retweet);
+4. in each window of ``n`` accounts, ``k`` carry a mark; two chances: of ``k`` or more such
+   accounts (Poisson with mean ``n * rate``, where ``rate`` is the share of accounts outside the
+   network and its creation windows that carry any mark, plus one so that a mark no one else has
+   still has a rate), and, per account, of any of the ``n`` carrying all the marks it carries.
+   Matches are *registered with* the network where Holm's step-down over all the chances computed
+   keeps the family-wise error at ``alpha``.
 
 **Registration groups**, among the accounts outside every coordinated network and its kin:
 
@@ -46,11 +48,13 @@ stops a tool's users elsewhere in time from counting. Registered accounts get ``
 were registered with, and have no ``cluster`` or cell, so the network's posts, links, charts,
 significance and covertness are its members' alone; a registration group is a ``cluster`` and
 ``network`` of its own, with rows in ``groups`` and ``operations`` (status and verdict
-``registered``, ``group_p`` its best batch's chance). Every account has its evidence in
-``registration_kin``.
+``registered``, ``group_p`` its best batch's chance); the groups then get kin of their own, as the
+networks do (a second family at ``alpha``), registered with the group but not members of it. Every
+account has its evidence in ``registration_kin``.
 
 Failure modes: an organisation that signs up its staff's accounts in one afternoon with one
-scheduling app, beside an operation created the same afternoon, is registered with it; an
+scheduling app, beside an operation created the same afternoon, is registered with it, and so is a real
+outlet the operation amplifies that posts with the operation's uncommon app; an
 operation that registered its accounts months apart, or from common apps with personal handles,
 leaves nothing to find; a group of honest-looking boosters (real people paid to post) is not flagged.
 """
@@ -72,7 +76,7 @@ from unmask.schema import COORDINATED
 GAP_HOURS = 24.0  # members created further apart than this are in different batches
 PAD_HOURS = 1.0  # a batch's window reaches this far beyond its first and last member
 MIN_BATCH = 3  # accounts a registration batch needs
-KIN_BATCH = 2  # members of a flagged network that make one of its batches (the network is already significant)
+KIN_BATCH = 1  # members of a flagged network that make one of its batches (the network is already significant)
 MIN_MARK = 3  # members that must share an app or have bulk handles for it to be a mark
 UNCOMMON = 0.05  # an app is a mark only if under this share of all accounts use it
 MIN_BIO = 10  # bios shorter than this ("Journalist") are never marks
@@ -129,47 +133,60 @@ def matched_on(r, m: dict) -> list:
 def kin(case, alpha: float = 0.05) -> pa.Table:
     """The ``registration_kin`` table of the flagged networks' kin (see the module docstring); nothing
     is written."""
-    return kin_of(_accounts(case), alpha)
+    accounts = _accounts(case)
+    return kin_of(accounts, alpha, fans_of(case, accounts))
 
 
-def kin_of(accounts: list, alpha: float = 0.05) -> pa.Table:
+def kin_of(accounts: list, alpha: float = 0.05, fans: dict | None = None, only: set | None = None) -> pa.Table:
     """Kin of the flagged networks among ``accounts`` (dicts: ``account_id``, ``created_at``,
-    ``handle``, ``description``, ``main_client``, ``network`` where coordinated, ``flagged``)."""
+    ``handle``, ``description``, ``main_client``, ``network`` where coordinated, ``flagged``).
+    ``fans`` (``{account: accounts that amplify it twice or more}``) adds, for each account that
+    ``MIN_BATCH`` or more members amplify, the window of its other amplifiers; ``only`` limits the
+    networks tested. One family of tests, held at ``alpha`` by Holm's step-down."""
     n_accounts = len(accounts)
     client_users = Counter(r["main_client"] for r in accounts if r["main_client"])
+    handle = {r["account_id"]: r["handle"] or r["account_id"] for r in accounts}
     nets = defaultdict(list)
     for r in accounts:
-        if r["flagged"] and r["network"] is not None:
+        if r["flagged"] and r["network"] is not None and (only is None or r["network"] in only):
             nets[r["network"]].append(r)
-    outside = sorted((r for r in accounts if r["network"] is None and r["created_at"] is not None),
+    free = {r["account_id"]: r for r in accounts if r["network"] is None}
+    outside = sorted((r for r in free.values() if r["created_at"] is not None),
                      key=lambda r: (r["created_at"], r["account_id"]))
     created = [r["created_at"] for r in outside]
+    fans = fans or {}
     tests = []
     for net, members in sorted(nets.items()):
         m = marks(members, n_accounts, client_users)
         if not (m["clients"] or m["bulk_handles"] or m["bios"]):
             continue
-        wins = batches([r["created_at"] for r in members if r["created_at"] is not None], min_batch=KIN_BATCH)
-        if not wins:
-            continue
         pad = _hours(PAD_HOURS)
-        spans = [(lo - pad, hi + pad, size) for lo, hi, size in wins]
+        spans = [(lo - pad, hi + pad, size) for lo, hi, size in
+                 batches([r["created_at"] for r in members if r["created_at"] is not None], min_batch=KIN_BATCH)]
         cuts = [(bisect.bisect_left(created, lo), bisect.bisect_right(created, hi)) for lo, hi, _ in spans]
-        inside = [outside[i:j] for i, j in cuts]
         within = set().union(*(range(i, j) for i, j in cuts))
         carried = Counter(frozenset(matched_on(r, m)) for k, r in enumerate(outside) if k not in within)
         elsewhere = len(outside) - len(within)
+        any_rate = (sum(k for s, k in carried.items() if s) + 1) / (elsewhere + 1)
 
         def rate(on):  # share of accounts elsewhere that carry all of ``on`` (plus one: never zero)
             return (sum(k for s, k in carried.items() if s >= on) + 1) / (elsewhere + 1)
 
-        for (lo, hi, size), cands in zip(spans, inside):
+        ids = {r["account_id"] for r in members}
+        windows = [(("created", lo, hi, size), outside[i:j]) for (lo, hi, size), (i, j) in zip(spans, cuts)]
+        targets = [t for t in sorted(fans) if len(fans[t] & ids) >= MIN_BATCH]
+        for t in targets:  # the other amplifiers of an account the network amplifies
+            windows.append((("amplifies", handle.get(t, t), None, len(fans[t] & ids)),
+                            [free[a] for a in sorted(fans[t]) if a in free]))
+        if targets:  # the accounts it amplifies
+            windows.append((("amplified", None, None, len(targets)), [free[t] for t in targets if t in free]))
+        for (kind, lo, hi, size), cands in windows:
             hits = [(r, frozenset(matched_on(r, m))) for r in cands]
             hits = [(r, on) for r, on in hits if on]
             if not hits:
                 continue
-            lam = len(cands) * (sum(k for s, k in carried.items() if s) + 1) / (elsewhere + 1)
-            win = (net, lo, hi, size, len(cands))
+            lam = len(cands) * any_rate
+            win = (net, kind, lo, hi, size, len(cands))
             tests.append((float(gammainc(len(hits), lam)), lam, win, hits))  # k or more of the window's accounts
             for r, on in hits:  # one account whose marks together are rare enough on their own
                 one = len(cands) * rate(on)
@@ -177,27 +194,67 @@ def kin_of(accounts: list, alpha: float = 0.05) -> pa.Table:
                               [(r, on)]))
     rows, seen = [], set()
     # the most certain test first: an account in two networks' windows is registered with one
-    for p, lam, (net, lo, hi, size, n), hits in sorted(tests, key=lambda x: (x[0], x[2][0], x[2][1])):
-        if p > alpha / len(tests):
-            continue
+    order = sorted(tests, key=lambda x: (x[0], x[2][0], x[2][1], str(x[2][2])))
+    for i, (p, lam, (net, kind, lo, hi, size, n), hits) in enumerate(order):
+        if p > alpha / (len(tests) - i):  # Holm's step-down: the family-wise error stays at most alpha
+            break
         for r, on in sorted(hits, key=lambda x: x[0]["account_id"]):
             if r["account_id"] in seen:
                 continue
             seen.add(r["account_id"])
             on = sorted(on)
+            chance = (f"{len(hits)} of the {n} other accounts {{}} carry the network's marks, " if len(hits) > 1
+                      else f"of the {n} other accounts {{}}, ")
+            if kind == "created":
+                where = (f"created {r['created_at']:%Y-%m-%d %H:%M}, inside the span in which {size} members of "
+                         f"network {net} were created ({lo:%Y-%m-%d %H:%M} to {hi:%Y-%m-%d %H:%M}); ")
+                chance = chance.format("created then")
+                lo_, hi_ = lo, hi
+            elif kind == "amplifies":
+                where = f"amplifies @{lo} twice or more, as {size} members of network {net} do; "
+                chance = chance.format(f"outside every network that amplify @{lo} twice or more")
+                lo_ = hi_ = None
+            else:
+                where = f"amplified twice or more by {MIN_BATCH} or more members of network {net}; "
+                chance = chance.format("outside every network that its members amplify so")
+                lo_ = hi_ = None
             rows.append({
-                "account_id": r["account_id"], "network": net, "window_start": lo, "window_end": hi,
+                "account_id": r["account_id"], "network": net, "window_start": lo_, "window_end": hi_,
                 "batch_members": size, "window_accounts": n, "matched": len(hits), "expected": lam, "p": p,
                 "matched_on": "; ".join(on),
-                "evidence": (f"created {r['created_at']:%Y-%m-%d %H:%M}, inside the span in which {size} members of "
-                             f"network {net} were created ({lo:%Y-%m-%d %H:%M} to {hi:%Y-%m-%d %H:%M}); "
-                             f"{'; '.join(on)}, as its members do; "
-                             + (f"{len(hits)} of the {n} other accounts created then carry the network's marks, "
-                                if len(hits) > 1 else f"of the {n} other accounts created then, ")
-                             + f"where {lam:.2g} would by chance (p = {p:.1e}); "
-                             "no coordinated action with the network was seen")})
+                "evidence": (where + f"{'; '.join(on)}, as its members do; " + chance
+                             + f"where {lam:.2g} would by chance (p = {p:.1e}, Holm over {len(tests)} tests); "
+                             "no coordinated action with the network beyond what an audience does was seen")})
     rows.sort(key=lambda x: (x["network"], x["account_id"]))
     return pa.Table.from_pylist(rows, schema=KIN) if rows else KIN.empty_table()
+
+
+def fans_of(case, accounts: list) -> dict:
+    """``{account: accounts that amplify it (retweet, quote or reply to its posts) twice or more}`` for
+    every account that ``MIN_BATCH`` or more members of one flagged network amplify twice or more."""
+    members = [(r["account_id"], r["network"]) for r in accounts if r["flagged"] and r["network"] is not None]
+    if not members:
+        return {}
+    eng = case.engine
+    eng.register("_reg_members", pa.table({"account_id": pa.array([a for a, _ in members], pa.string()),
+                                           "network": pa.array([n for _, n in members], pa.int64())}))
+    try:
+        rows = eng.query(f"""
+            WITH amp AS (
+                SELECT p.account_id, r.account_id AS target FROM posts p JOIN posts r ON r.post_id = p.ref_post_id
+                WHERE p.account_id IN (SELECT account_id FROM _reg_members) AND r.account_id <> p.account_id
+                GROUP BY ALL HAVING count(*) >= 2),
+            targets AS (SELECT DISTINCT target FROM amp JOIN _reg_members USING (account_id)
+                        GROUP BY target, network HAVING count(*) >= {MIN_BATCH})
+            SELECT r.account_id AS target, p.account_id FROM posts r JOIN posts p ON p.ref_post_id = r.post_id
+            WHERE r.account_id IN (SELECT target FROM targets) AND p.account_id <> r.account_id
+            GROUP BY ALL HAVING count(*) >= 2 ORDER BY ALL""").to_pylist()
+    finally:
+        eng.unregister("_reg_members")
+    out = defaultdict(set)
+    for r in rows:
+        out[r["target"]].add(r["account_id"])
+    return dict(out)
 
 
 def _hours(h: float) -> timedelta:
@@ -394,7 +451,7 @@ def attach(case, alpha: float = 0.05) -> dict:
     eng = case.engine
     reset(case)
     accounts = _accounts(case)  # read once: kin and the registration groups see the same accounts
-    table = kin_of(accounts, alpha)
+    table = kin_of(accounts, alpha, fans_of(case, accounts))
     first = int(eng.scalar("SELECT greatest((SELECT max(greatest(coalesce(cluster, 0), coalesce(network, 0))) "
                            "FROM clusters), (SELECT max(cluster) FROM groups), 0)") or 0) + 1
     extra = batch_groups(case, accounts, set(table.column("account_id").to_pylist()), alpha, first)
@@ -419,12 +476,23 @@ def attach(case, alpha: float = 0.05) -> dict:
     extra = kept
     if extra:
         table = pa.concat_tables([table, pa.Table.from_pylist(extra, schema=KIN)])
+        # the kin of the registration groups, as of the flagged networks: a family of its own
+        grouped = {r["account_id"]: r["network"] for r in extra}
+        taken = set(table.column("account_id").to_pylist())
+        again = [dict(r, network=grouped[r["account_id"]], flagged=True) if r["account_id"] in grouped
+                 else dict(r, network=-1, flagged=False) if r["account_id"] in taken else r for r in accounts]
+        table = pa.concat_tables([table, kin_of(again, alpha, fans_of(case, [r for r in again if r['account_id'] in grouped]),
+                                                    only=set(grouped.values()))])
     case.write_table("registration_kin", table)
+    eng.register("_reg_grouped", pa.table({"account_id": pa.array([r["account_id"] for r in extra], pa.string())}))
     eng.execute("""
         CREATE OR REPLACE TEMP TABLE _reg AS
-        SELECT k.account_id, k.network, k.network >= ? AS grouped, g.size, g.p FROM registration_kin k
-        LEFT JOIN (SELECT network, count(*) AS size, min(p) AS p FROM registration_kin GROUP BY network) g
-        USING (network)""", [first])
+        SELECT k.account_id, k.network, k.account_id IN (SELECT account_id FROM _reg_grouped) AS grouped,
+               g.size, g.p FROM registration_kin k
+        LEFT JOIN (SELECT network, count(*) AS size, min(p) AS p FROM registration_kin
+                   WHERE account_id IN (SELECT account_id FROM _reg_grouped) GROUP BY network) g
+        USING (network)""")
+    eng.unregister("_reg_grouped")
     # the rows of accounts that were in a small or weak cluster, kept so that a re-run can put them back
     eng.execute("CREATE OR REPLACE TABLE registration_replaced AS "
                 "SELECT * FROM clusters WHERE account_id IN (SELECT account_id FROM _reg)")
@@ -486,10 +554,10 @@ def _add_group(case, gid: int, size: int, p: float, res: dict) -> None:
     if not case.has_table("operations"):
         return
     ocols = case.table("operations").column_names
-    marks_ = eng.query("SELECT matched_on, count(*) AS n FROM registration_kin WHERE network = ? GROUP BY ALL "
-                       "ORDER BY n DESC, matched_on LIMIT 3", [gid]).to_pylist()
-    posts = eng.scalar("SELECT count(*) FROM posts WHERE account_id IN "
-                       "(SELECT account_id FROM registration_kin WHERE network = ?)", [gid])
+    members = "(SELECT account_id FROM clusters WHERE cluster = ?)"  # its kin are registered with it, not members
+    marks_ = eng.query(f"SELECT matched_on, count(*) AS n FROM registration_kin WHERE account_id IN {members} "
+                       "GROUP BY ALL ORDER BY n DESC, matched_on LIMIT 3", [gid]).to_pylist()
+    posts = eng.scalar(f"SELECT count(*) FROM posts WHERE account_id IN {members}", [gid])
     rank = int(eng.scalar("SELECT coalesce(max(rank), 0) FROM operations") or 0) + 1
     op = {"cluster": gid, "size": size, "posts": posts, "links": 0, "traces": "registration", "score": 0.0,
           "rank": rank, "coordination_p": p, "verdict": "registered", "covertness": res["covertness"],
@@ -502,4 +570,4 @@ def _add_group(case, gid: int, size: int, p: float, res: dict) -> None:
     eng.execute(f"INSERT INTO operations ({', '.join(op)}) VALUES ({', '.join('?' * len(op))})", list(op.values()))
 
 
-__all__ = ["kin", "kin_of", "scan", "batch_groups", "attach", "reset", "batches", "marks", "matched_on", "KIN"]
+__all__ = ["kin", "kin_of", "fans_of", "scan", "batch_groups", "attach", "reset", "batches", "marks", "matched_on", "KIN"]
