@@ -126,6 +126,40 @@ def test_factors_read_where_the_fields_are_and_show_their_evidence():
     assert res["verdict"] == "open" and res["covertness"] < 0.2
 
 
+def _posts_on_clock(rng, offset_h, n):
+    """``n`` post times (ms, UTC) of someone awake 8:00-24:00 local time at UTC``offset_h``."""
+    day0 = datetime(2018, 3, 1).timestamp()
+    local_h = rng.uniform(8, 24, n)
+    days = rng.integers(0, 200, n)
+    return [int((day0 + d * 86400 + (h - offset_h) * 3600) * 1000) for d, h in zip(days, local_h)]
+
+
+def test_people_of_several_zones_are_not_doubted_for_the_pools_sake():
+    """Ten honest accounts, in New York, Denver, Los Angeles and Kolkata, with 15 posts each on
+    their own clocks: their pool fits a zone between theirs, and the Los Angeles and Kolkata claimants
+    are 3+ h from it, but read on their own claimed clocks their posts fit as well: the factor
+    counts nothing. Ten operators on Tehran's clock claiming the same places: it counts them."""
+    rng = np.random.default_rng(2)
+    where = [("New York", -5.0)] * 3 + [("Denver", -7.0)] * 2 + [("Los Angeles", -8.0)] * 3 + [("Kolkata", 5.5)] * 2
+    honest = [_member(i, reported_location=p, claimed_place=p, claimed_utc_offset=o) for i, (p, o) in enumerate(where)]
+
+    def pooled_of(times):
+        return covertness._zones(times, {"g": list(times)}, 30)["g"]
+
+    times = {m["account_id"]: _posts_on_clock(rng, m["claimed_utc_offset"], 15) for m in honest}
+    res = covertness.assess_group(honest, pooled_of(times), {}, 0.05, times=times)
+    f = res["factors"]["claimed_vs_pooled_zone"]
+    assert f["strength"] == 0.0 and "a mix of zones" in f["evidence"], f
+    ops = {m["account_id"]: _posts_on_clock(rng, 3.5, 15) for m in honest}
+    res = covertness.assess_group(honest, pooled_of(ops), {}, 0.05, times=ops)
+    f = res["factors"]["claimed_vs_pooled_zone"]
+    # the Kolkata claimants are within 3 h of the pool (Dubai), the eight others are far
+    assert f["strength"] == pytest.approx(0.8) and "better than their claims" in f["evidence"], f
+    # without the times (the old reading) the honest pool's far claimants were counted
+    res = covertness.assess_group(honest, pooled_of(times), {}, 0.05)
+    assert res["factors"]["claimed_vs_pooled_zone"]["strength"] > 0
+
+
 def test_the_simulated_open_campaigns_have_honest_personas(sim_small):
     d = sim_small["data"]
     a = d.accounts

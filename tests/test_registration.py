@@ -134,7 +134,12 @@ def test_chance_registers_no_account_in_null_cases():
     batch_hits = kin_hits = 0
     for seed in range(cases):
         accounts = _null_accounts(seed)
-        batch_hits += bool(registration.scan(accounts, accounts, alpha)[0])
+        # audiences that say nothing: 20 accounts, each amplified by 60 accounts drawn at random
+        rng = np.random.default_rng(2000 + seed)
+        ids = [r["account_id"] for r in accounts]
+        heard = {ids[t]: {ids[a] for a in rng.choice(len(ids), 60, replace=False)}
+                 for t in rng.choice(len(ids), 20, replace=False)}
+        batch_hits += bool(registration.scan(accounts, accounts, alpha, heard)[0])
         # a flagged "network" of 25 accounts that share a mark (bulk handles), created whenever they were
         rng = np.random.default_rng(1000 + seed)
         bulk = [r for r in accounts if registration.HANDLE_DIGITS.match(r["handle"])]
@@ -158,6 +163,24 @@ def test_a_planted_batch_is_found_in_a_null_case():
         r.update(created_at=t + timedelta(hours=k), main_client="PostPlanner X")
     sig, starts = registration.scan(accounts, accounts, 0.05)
     assert starts > 100 and len(sig) == 1 and sig[0][0] <= 0.05 / starts
+    assert {r["account_id"] for r in sig[0][5]} == {r["account_id"] for r in accounts[:6]}
+
+
+def test_an_audience_that_carries_a_mark_is_a_batch_though_created_apart():
+    """Six accounts with one uncommon app, created months apart (no creation window holds them), are
+    among the 15 accounts that amplify one account: the audience's window finds them, with that account
+    named; without the audiences, nothing is found."""
+    accounts = _null_accounts(9)
+    for k, r in enumerate(accounts[:6]):
+        r.update(created_at=datetime(2016, 2, 1) + timedelta(days=150 * k), main_client="PostPlanner X")
+    target = accounts[-1]
+    rng = np.random.default_rng(4)
+    heard = {target["account_id"]: {r["account_id"] for r in accounts[:6]}
+             | {accounts[i]["account_id"] for i in rng.choice(range(100, 3900), 9, replace=False)}}
+    assert registration.scan(accounts, accounts, 0.05)[0] == []
+    sig, starts = registration.scan(accounts, accounts, 0.05, heard)
+    assert len(sig) == 1 and sig[0][2] is None and sig[0][0] <= 0.05 / starts
+    assert f"among the accounts amplifying @{target['handle']}" in sig[0][1] and "PostPlanner X" in sig[0][1]
     assert {r["account_id"] for r in sig[0][5]} == {r["account_id"] for r in accounts[:6]}
 
 

@@ -13,7 +13,9 @@ from evidence the checks already gathered, each factor with its evidence:
   an activist's own posts on the activist's.
 - ``claimed_vs_pooled_zone``: the zone the members' own posts fit, pooled (tzdata, with DST), against the
   places members claim; share of claimants three or more hours away whose own posting hours do
-  not fit their claim either (members abroad who post on their own clock are not doubted).
+  not fit their claim either (members abroad who post on their own clock are not doubted), read
+  only when those claimants' posts, together, fit the pooled zone better than their claimed ones
+  (a log-likelihood ratio of 3 or more): people of several zones pool to a zone between theirs.
 - ``creation_batches``: share of members created in batches: three or more within a week, more
   than the group's spread of creation dates would give by chance.
 - ``shared_uncommon_client``: members who post mainly with an app that under 5% of all accounts
@@ -64,6 +66,7 @@ WEIGHTS = {"persona_mismatch": 0.9, "claimed_vs_pooled_zone": 0.9, "creation_bat
            "shared_uncommon_client": 0.8, "bulk_handles": 0.6, "identical_bios": 0.6, "state_media": 0.7}
 ZONE_GAP_HOURS = 3
 MIN_OWN_POSTS = 10  # own posts (outside the coordinated ones) needed to read a member's clock from them
+CLAIM_LR = 3.0  # nats by which the pooled zone must explain far claimants' posts better than their claims
 CLIENT_EXCESS = 5  # an uncommon app counts where it is this many times more common in the group
 ACCOUNT_FACTORS = {"persona_flag": "persona_mismatch", "creation_batch": "creation_batches",
                    "shared_uncommon_client": "shared_uncommon_client", "handle_name_digits": "bulk_handles",
@@ -192,11 +195,12 @@ def _available(members, field_fn) -> bool:
 
 
 def assess_group(members: list, pooled, marks: dict, base_digits: float, client_base: dict | None = None,
-                 base_state: float = 0.0, skip: tuple = ()) -> dict:
+                 base_state: float = 0.0, skip: tuple = (), times: dict | None = None) -> dict:
     """Covertness of one group: ``{covertness, verdict, factors: {name: {strength, evidence}}, missing}``.
 
     ``marks`` maps an account factor (``persona_flag``, ``creation_batch``, ...) to the accounts
-    that carry it; ``pooled`` is the group's pooled zone (or None)."""
+    that carry it; ``pooled`` is the group's pooled zone (or None); ``times`` the members' post
+    times (ms) the pool was read from, to test the far claimants' claims against it."""
     n = len(members)
     ids = [r["account_id"] for r in members]
     client_base = client_base or {}
@@ -223,12 +227,22 @@ def assess_group(members: list, pooled, marks: dict, base_digits: float, client_
     if pooled and pooled["confidence"] >= 0.5 and len(claims) >= 3 and len(claims) >= 0.2 * n:
         far = [r for r in claims if _gap(r["claimed_utc_offset"], pooled["offset"]) >= ZONE_GAP_HOURS
                and r["account_id"] not in own_fit]
-        s = len(far) / len(claims)
         places = Counter(r["claimed_place"] or r["claimed_zone"] for r in far)
-        factors["claimed_vs_pooled_zone"] = {"strength": s, "evidence":
-            f"members' own posts (outside the coordinated ones), pooled, fit UTC{pooled['offset']:+g} ({pooled['zone']}, {pooled['template']} day, confidence "
-            f"{pooled['confidence']:.2f}); {len(far)} of {len(claims)} members who name a place claim one "
-            f"{ZONE_GAP_HOURS}+ h away" + (f" ({', '.join(str(p) for p, _ in places.most_common(3))})" if far else "")}
+        lr, fits = (_claims_against_pool(times, far, pooled["offset"]) if far and times is not None else (None, None))
+        head = (f"members' own posts (outside the coordinated ones), pooled, fit UTC{pooled['offset']:+g} ({pooled['zone']}, "
+                f"{pooled['template']} day, confidence {pooled['confidence']:.2f}); {len(far)} of {len(claims)} members "
+                f"who name a place claim one {ZONE_GAP_HOURS}+ h away"
+                + (f" ({', '.join(str(p) for p, _ in places.most_common(3))})" if far else ""))
+        if lr is not None and lr < CLAIM_LR:
+            # a pool of people from several zones fits a zone between theirs: their posts, each read on
+            # its own claimed clock, fit as well, so the pool does not contradict the claims
+            factors["claimed_vs_pooled_zone"] = {"strength": 0.0, "evidence": head + (
+                f", but their {fits} posts fit their claimed zones as well as the pooled one (log-likelihood "
+                f"ratio {lr:.1f}, under {CLAIM_LR:g}): a mix of zones, not a hidden one")}
+        else:
+            factors["claimed_vs_pooled_zone"] = {"strength": len(far) / len(claims), "evidence": head + (
+                f"; their {fits} posts fit the pooled zone better than their claims (log-likelihood ratio {lr:.1f})"
+                if lr is not None else "")}
     else:
         missing.append("claimed_vs_pooled_zone: " + ("too few members name a place" if len(claims) < max(3, 0.2 * n)
                                                      else "the pooled posting hours fit no zone clearly"))
@@ -287,6 +301,25 @@ def assess_group(members: list, pooled, marks: dict, base_digits: float, client_
     return {"covertness": float(score), "verdict": verdict, "factors": factors, "missing": missing}
 
 
+def _claims_against_pool(times: dict, far: list, offset: float) -> tuple:
+    """How much better the pooled zone (``offset`` hours) explains the far claimants' posts than
+    their claimed offsets do: ``(log-likelihood ratio, posts)``, each side the best of the human and
+    office day templates over the claimants' hour-of-day counts, read on each side's clock."""
+    from unmask.persona.timezone import HUMAN, OFFICE, _norm
+
+    pool, claim = np.zeros(24), np.zeros(24)
+    for r in far:
+        t = np.asarray(times.get(r["account_id"], []), np.int64) // 1000
+        if not len(t):
+            continue
+        pool += np.bincount(((t + round(offset * 3600)) // 3600) % 24, minlength=24)
+        claim += np.bincount(((t + round(r["claimed_utc_offset"] * 3600)) // 3600) % 24, minlength=24)
+    if not pool.sum():
+        return None, 0
+    templates = (_norm(HUMAN), _norm(OFFICE))
+    return float(max(pool @ x for x in templates) - max(claim @ x for x in templates)), int(pool.sum())
+
+
 def _gap(a: float, b: float) -> float:
     d = abs(a - b) % 24
     return min(d, 24 - d)
@@ -334,7 +367,7 @@ def assess_accounts(case, ids: list, skip: tuple = REGISTRATION_FACTORS) -> dict
     pooled = _zones(times, {"group": list(ids)}, 30).get("group")
     base_state = case.engine.scalar("SELECT sum(state_media_links) / nullif(sum(links), 0) FROM state_media_shares") \
         if case.has_table("state_media_shares") else 0.0
-    return assess_group(members, pooled, marks, 0.0, None, float(base_state or 0.0), skip=skip)
+    return assess_group(members, pooled, marks, 0.0, None, float(base_state or 0.0), skip=skip, times=times)
 
 
 def assess(case) -> dict:
@@ -383,7 +416,8 @@ def assess(case) -> dict:
     results, out_rows = {}, []
     for (level, gid), accs in sorted(groups.items()):
         rows = nets[gid] if level == "network" else cells[gid]
-        res = assess_group(rows, pooled.get((level, gid)), marks, float(base_digits), client_base, base_state)
+        res = assess_group(rows, pooled.get((level, gid)), marks, float(base_digits), client_base, base_state,
+                           times=own_times)
         results[(level, gid)] = res
         out_rows.append({"level": level, "group_id": gid, "network": rows[0]["network"], "size": len(rows),
                          "coordination_p": rows[0]["group_p"] if level == "network" else None,

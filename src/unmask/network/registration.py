@@ -261,7 +261,7 @@ def _hours(h: float) -> timedelta:
     return timedelta(hours=h)
 
 
-def scan(outside: list, accounts: list, alpha: float = 0.05) -> tuple:
+def scan(outside: list, accounts: list, alpha: float = 0.05, audiences: dict | None = None) -> tuple:
     """Significant registration batches among ``outside`` (account dicts with ``created_at``,
     ``main_client``, ``handle``, ``description``; ``accounts`` all of the case's, for the apps'
     shares): ``([(p, mark, window start, window end, accounts created in it, carriers, expected)],
@@ -271,7 +271,14 @@ def scan(outside: list, accounts: list, alpha: float = 0.05) -> tuple:
     by the windows of each kind (weighted Bonferroni), so that chance
     registers no account of a case with probability at least about ``1 - alpha``
     (tests/test_registration.py checks it on null cases with sign-up waves); significant windows of
-    one mark that overlap are one batch."""
+    one mark that overlap are one batch.
+
+    ``audiences`` (``{account: accounts of outside that amplify it twice or more}``) adds a fourth
+    kind of window: an account's audience, where the carriers of a mark of tooling (an app, bulk
+    handles; not a bio, which an audience's community shares by homophily) are counted against its
+    other accounts at the mark's rate outside it (the window is the target's, not a carrier's: all of
+    them count). Its entries have ``None`` for the window's start and end and the mark reads
+    "... among the accounts amplifying @target"."""
     if not outside:
         return [], 0
     client_users = Counter(r["main_client"] for r in accounts if r["main_client"])
@@ -296,6 +303,21 @@ def scan(outside: list, accounts: list, alpha: float = 0.05) -> tuple:
     for mark, rs in carriers.items():
         if len(rs) >= MIN_BATCH:
             opened[kind[mark]] += len(rs)
+    by_id = {r["account_id"]: r for r in outside}
+    handle = {r["account_id"]: r["handle"] or r["account_id"] for r in accounts}
+    # tooling only: bios echo the communities that share an audience (its fans describe themselves
+    # alike), so a bio shared in an audience is homophily, not registration
+    carrying = {mark: {r["account_id"] for r in rs} for mark, rs in carriers.items()
+                if len(rs) >= MIN_BATCH and kind[mark] != "bio"}
+    heard = []  # (target, mark, audience, its carriers of the mark): the audiences' windows
+    for t, fans in sorted((audiences or {}).items()):
+        fans = [a for a in sorted(fans) if a in by_id]
+        for mark, ids in sorted(carrying.items()):
+            inside = [by_id[a] for a in fans if a in ids]
+            if len(inside) >= MIN_BATCH:
+                heard.append((handle.get(t, t), mark, fans, inside))
+    if heard:
+        opened["audience"] = len(heard)
     starts = sum(opened.values())
     width = _hours(GAP_HOURS)
     for mark, rs in sorted(carriers.items()):
@@ -321,6 +343,12 @@ def scan(outside: list, accounts: list, alpha: float = 0.05) -> tuple:
             members = {r["account_id"]: r for g in group for r in g[4]}
             tests.append((p, mark, min(g[1] for g in group) - pad, max(g[2] for g in group) + pad, n,
                           [members[a] for a in sorted(members)], lam))
+    for t, mark, fans, inside in heard:
+        lam = len(fans) * (len(carriers[mark]) - len(inside) + 1) / (len(outside) - len(fans) + 1)
+        p = float(gammainc(len(inside), lam))
+        if p <= alpha / len(opened) / opened["audience"]:
+            tests.append((p, f"{mark} among the accounts amplifying @{t}", None, None, len(fans),
+                          sorted(inside, key=lambda r: r["account_id"]), lam))
     return tests, starts
 
 
@@ -345,7 +373,7 @@ def batch_groups(case, accounts: list, taken: set, alpha: float = 0.05, first_id
     candidate link (``edges``, significant or not) or amplifying the same account."""
     outside = [r for r in accounts if r["network"] is None and r["account_id"] not in taken
                and r["created_at"] is not None]
-    sig, starts = scan(outside, accounts, alpha)
+    sig, starts = scan(outside, accounts, alpha, audiences_of(case, [r["account_id"] for r in outside]))
     if not sig:
         return []
     parent = {}
@@ -357,7 +385,7 @@ def batch_groups(case, accounts: list, taken: set, alpha: float = 0.05, first_id
         return a
 
     best = {}
-    for t in sorted(sig, key=lambda t: (t[0], t[1], t[2])):
+    for t in sorted(sig, key=lambda t: (t[0], t[1], str(t[2]))):
         ids = [r["account_id"] for r in t[5]]
         for a in ids:
             best.setdefault(a, t)
@@ -400,16 +428,39 @@ def batch_groups(case, accounts: list, taken: set, alpha: float = 0.05, first_id
                 "is amplified by the group" if a in shared else "",
                 f"co-acts with {len(linked[a] & members)} of them" if linked[a] & members else "") if x) \
                 or "created with the group; no co-action with it seen"
+            where = (f"one of {len(inside)} accounts created between {lo:%Y-%m-%d %H:%M} and {hi:%Y-%m-%d %H:%M} "
+                     f"with {mark}, where {lam:.2g} of the {n} accounts created then would carry it by chance"
+                     if lo is not None else
+                     f"one of {len(inside)} accounts with {mark}, where {lam:.2g} of the {n} would carry it by chance")
             rows.append({
                 "account_id": a, "network": gid, "window_start": lo, "window_end": hi, "batch_members": len(inside),
                 "window_accounts": n, "matched": len(inside), "expected": lam, "p": p, "matched_on": mark,
-                "evidence": (f"one of {len(inside)} accounts created between {lo:%Y-%m-%d %H:%M} and {hi:%Y-%m-%d %H:%M} "
-                             f"with {mark}, where {lam:.2g} of the {n} accounts created then would carry it by chance "
-                             f"(p = {p:.1e}; one of {starts} windows tested); {role}; {len(core)} of the group's "
+                "evidence": (f"{where} (p = {p:.1e}; one of {starts} windows tested); {role}; {len(core)} of the group's "
                              f"{len(comp)} accounts co-act or amplify the same accounts, though no more than chance "
                              "or an audience explains")})
         gid += 1
     return rows
+
+
+def audiences_of(case, ids: list) -> dict:
+    """``{account: those of ids that amplify it twice or more}`` for each account that ``MIN_BATCH``
+    or more of ``ids`` amplify so (retweets, quotes and replies of its posts)."""
+    if not ids:
+        return {}
+    case.engine.register("_reg_ids", pa.table({"account_id": pa.array(ids, pa.string())}))
+    try:
+        rows = case.engine.query(f"""
+            SELECT target, account_id FROM (
+                SELECT r.account_id AS target, p.account_id FROM posts p JOIN posts r ON r.post_id = p.ref_post_id
+                WHERE p.account_id IN (SELECT account_id FROM _reg_ids) AND r.account_id <> p.account_id
+                GROUP BY ALL HAVING count(*) >= 2)
+            QUALIFY count(*) OVER (PARTITION BY target) >= {MIN_BATCH} ORDER BY ALL""").to_pylist()
+    finally:
+        case.engine.unregister("_reg_ids")
+    out = defaultdict(set)
+    for r in rows:
+        out[r["target"]].add(r["account_id"])
+    return dict(out)
 
 
 def _links(case, ids: list) -> list:
@@ -570,4 +621,4 @@ def _add_group(case, gid: int, size: int, p: float, res: dict) -> None:
     eng.execute(f"INSERT INTO operations ({', '.join(op)}) VALUES ({', '.join('?' * len(op))})", list(op.values()))
 
 
-__all__ = ["kin", "kin_of", "fans_of", "scan", "batch_groups", "attach", "reset", "batches", "marks", "matched_on", "KIN"]
+__all__ = ["kin", "kin_of", "fans_of", "audiences_of", "scan", "batch_groups", "attach", "reset", "batches", "marks", "matched_on", "KIN"]
