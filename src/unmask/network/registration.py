@@ -32,7 +32,9 @@ another's). Two tests use them.
    carrier opens a window of the next ``GAP_HOURS``; the window is a registration batch when the
    other carriers in it are beyond chance (Poisson: the window's other accounts times the mark's rate
    outside it), at ``alpha`` shared by the kinds of mark and then by the windows each opens
-   (:func:`scan`);
+   (:func:`scan`); a fourth kind of window is an audience (:func:`audiences_of`): the amplifiers of
+   one account, where the carriers of an app or of bulk handles (not of a bio: an audience's
+   community describes itself alike) are beyond chance, however far apart they were created;
 2. batches are joined where they share accounts, where their accounts amplify the same account
    (three or more of them, twice or more each) or hold any candidate link of any trace (``edges``,
    significant or not); a group needs three or more accounts that co-act in one of those ways;
@@ -55,8 +57,9 @@ account has its evidence in ``registration_kin``.
 Failure modes: an organisation that signs up its staff's accounts in one afternoon with one
 scheduling app, beside an operation created the same afternoon, is registered with it, and so is a real
 outlet the operation amplifies that posts with the operation's uncommon app; an
-operation that registered its accounts months apart, or from common apps with personal handles,
-leaves nothing to find; a group of honest-looking boosters (real people paid to post) is not flagged.
+operation that registered its accounts months apart from common apps with personal handles
+leaves nothing to find; an audience that shares an uncommon app for honest reasons (a newsroom's
+readers on its publishing tool) is a batch, and is flagged only if its personas read as covert; a group of honest-looking boosters (real people paid to post) is not flagged.
 """
 
 from __future__ import annotations
