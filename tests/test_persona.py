@@ -12,12 +12,30 @@ from unmask.persona.timezone import OffsetTable, infer
     ("NYC", "America/New_York"), ("Los Angeles, CA", "America/Los_Angeles"), ("London 🇬🇧", "Europe/London"),
     ("Москва", "Europe/Moscow"), ("تهران", "Asia/Tehran"), ("東京", "Asia/Tokyo"), ("Texas, USA", "America/Chicago"),
     ("Tiranë", "Europe/Tirane"), ("somewhere 🇫🇷", "Europe/Paris"), ("الرياض", "Asia/Riyadh"),
+    # a country named whole is the country, not a town of that name elsewhere; and in its own name
+    ("Albania", "Europe/Tirane"), ("Armenia", "Asia/Yerevan"), ("Jordan", "Asia/Amman"), ("Deutschland", "Europe/Berlin"),
+    ("Brasil", "America/Sao_Paulo"), ("Shqipëri", "Europe/Tirane"), ("Berlin, Deutschland", "Europe/Berlin"),
+    ("India", "Asia/Kolkata"), ("Iraq", "Asia/Baghdad"), ("Palestine", "Asia/Hebron"), ("Holland", "Europe/Amsterdam"),
+    ("UAE", "Asia/Dubai"), ("Macedonia", "Europe/Skopje"),
+    # a name several places share, read with the rest of the text
+    ("Alexandria, VA", "America/New_York"), ("St. Petersburg, Florida", "America/New_York"),
+    ("Harlem, New York", "America/New_York"), ("Newcastle, South Africa", "Africa/Johannesburg"),
+    ("Tuscany, Italy", "Europe/Rome"), ("Arlington, VA | New York, NY", "America/New_York"),
+    ("Milano, MI", "Europe/Rome"), ("Washington, D.C.", "America/New_York"), ("Seattle, Washington", "America/Los_Angeles"),
+    # US state codes alone, and in a last word; pronouns beside a place
+    ("GA", "America/New_York"), ("NJ", "America/New_York"), ("Henderson Nv", "America/Los_Angeles"),
+    ("Buckinghamshire UK", "Europe/London"), ("he/him | Chicago", "America/Chicago"), ("Milano, IT", "Europe/Rome"),
+    # hashtags beside a place are not part of it; a hashtag alone may be the place
+    ("USA  #IslamIsTheProbem #WakeUp", "America/New_York"), ("Texas #MAGA", "America/Chicago"), ("#Bahrain ", "Asia/Bahrain"),
+    # "LA" alone is Los Angeles; "CA" and "Georgia" stay the US state
+    ("LA", "America/Los_Angeles"), ("CA", "America/Los_Angeles"), ("Georgia", "America/New_York"),
 ])
 def test_claimed_places_resolve_offline(text, zone):
     assert location.resolve(text)["zone"] == zone
 
 
-@pytest.mark.parametrize("text", ["", "   ", "Earth", "everywhere", "in your mind", "the internet"])
+@pytest.mark.parametrize("text", ["", "   ", "Earth", "everywhere", "in your mind", "the internet", "she/her",
+                                  "THEY!!/ IT!!/ she", "So-Called North America", "Feet: UK … Heart: Palestine"])
 def test_blanks_and_jokes_name_no_place(text):
     assert location.resolve(text) is None
 
