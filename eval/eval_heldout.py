@@ -46,6 +46,19 @@ WORLDS = {
     "big_audiences": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0,
                       "fan_bases": 16, "fan_base_size": 0.15, "fan_retweet_prob": 0.3, "fan_delay_s": 30,
                       "fan_share": 0.3},
+    # built to break the popularity null: regulars each with a pace of their own, so that superfans
+    # (notifications on) retweet within seconds post after post, independently of each other
+    "superfans": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0,
+                  "fan_bases": 16, "fan_base_size": 0.15, "fan_retweet_prob": 0.3, "fan_delay_s": 60,
+                  "fan_share": 0.3, "fan_delay_spread": 1.5},
+    # the same with few, dense audiences: 4 outlets posting hundreds of times, each followed by 2% of
+    # the accounts, so that a regular retweets the same outlet some hundred times
+    "superfans_dense": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0,
+                        "fan_bases": 4, "fan_base_size": 0.02, "fan_retweet_prob": 0.3, "fan_delay_s": 60,
+                        "fan_share": 0.3, "fan_delay_spread": 1.5},
+    "dense_audiences": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0,
+                        "fan_bases": 4, "fan_base_size": 0.02, "fan_retweet_prob": 0.3, "fan_delay_s": 60,
+                        "fan_share": 0.3},
 }
 
 

@@ -106,6 +106,38 @@ def test_followers_of_news_accounts_are_not_an_operation(tmp_path):
     assert summary["candidate_operations"] == 0, summary
 
 
+def _superfan_world(tmp_path, paced, monkeypatch):
+    """Three popular accounts, each followed by half of 300 accounts; each regular has a pace of its
+    own (``fan_delay_spread``): superfans with notifications on retweet every post within seconds,
+    independently of each other. Returns each trace's candidate and significant pairs."""
+    from unmask.traces import TRACES
+
+    for name in ("co_retweet", "synchronized_posting"):
+        monkeypatch.setattr(TRACES[name], "paced", paced)
+    cfg = SimConfig(posts=30000, seed=37, accounts=300, fan_bases=3, fan_base_size=0.5, fan_retweet_prob=0.3,
+                    fan_delay_s=60, fan_delay_spread=1.5, fan_share=0.5, viral_cascades=0, reply_storms=0,
+                    benign_bots=0, **PURE_CHANCE)
+    files, _ = write(simulate(cfg), tmp_path / "data")
+    with Case(tmp_path / "c.duckdb") as case:
+        ingest(case, files)
+        api.detect(case, traces=["co_retweet", "synchronized_posting"], seed=1)
+        rows = case.engine.query("""SELECT trace, count(*) AS n, count(*) FILTER (WHERE q_value <= 0.05) AS significant
+                                    FROM edges GROUP BY trace ORDER BY trace""").to_pylist()
+    return {r["trace"]: r for r in rows}
+
+
+def test_superfans_who_retweet_within_seconds_are_expected_to_meet(tmp_path, monkeypatch):
+    """Regulars each with their own pace: two superfans meet within the window on every post they
+    both retweet, and nobody coordinates. The popularity null keeps each account's pace on each
+    author (``paced`` traces), so no co_retweet or synchronized_posting link is significant; without
+    the paces the same world gives hundreds (the world is hard, and the test means something)."""
+    paced = _superfan_world(tmp_path / "paced", True, monkeypatch)
+    assert paced["co_retweet"]["n"] >= 5000 and paced["synchronized_posting"]["n"] >= 500, paced
+    assert paced["co_retweet"]["significant"] == 0 and paced["synchronized_posting"]["significant"] == 0, paced
+    unpaced = _superfan_world(tmp_path / "unpaced", False, monkeypatch)
+    assert unpaced["co_retweet"]["significant"] >= 100 and unpaced["synchronized_posting"]["significant"] >= 50, unpaced
+
+
 @pytest.fixture(scope="module")
 def independent_case(tmp_path_factory):
     """Accounts that each choose what to post (a slogan, a link, a hashtag, a mention) independently

@@ -267,18 +267,21 @@ def test_edges_equal_a_plain_aggregation_of_every_pair(sim_small, tmp_path, name
     assert stats["cross_pairs"] == totals["n"] and stats["candidate_pairs"] == totals["d"]
 
 
-@pytest.mark.parametrize("name", ["co_retweet", "co_hashtag"])
+@pytest.mark.parametrize("name", ["co_retweet", "co_hashtag", "synchronized_posting"])
 def test_popularity_expectation_equals_its_formula(sim_small, tmp_path, name):
     """Each edge's ``expected`` (the stratified popularity null of ``_popularity_null``) against the
     formula of its docstring, computed here in plain Python from the trace's actions: the engine
     spreads each edge over the strata of one of its accounts and codes strata as integers, and
-    neither may change a value. co_retweet has many strata (the retweeted authors), co_hashtag one."""
+    neither may change a value. co_retweet has many strata (the retweeted authors) and paces,
+    co_hashtag one stratum, synchronized_posting paced reactions beside unpaced originals."""
     from collections import Counter, defaultdict
+
+    import numpy as np
 
     from unmask.ingest import ingest
     from unmask.store import Case
     from unmask.traces import TRACES
-    from unmask.traces.base import PRIOR
+    from unmask.traces.base import PACE_BINS, PACE_PRIOR, PRIOR, pace_overlap
 
     trace = TRACES[name]
     with Case(tmp_path / "c.duckdb") as case:
@@ -312,15 +315,38 @@ def test_popularity_expectation_equals_its_formula(sim_small, tmp_path, name):
     for (acc, s), r in reach.items():
         total_reach[acc] += r
 
+    # paces: each account's histogram of pace bins per stratum, shrunk towards the stratum's
+    nb = len(PACE_BINS) - 1
+    overlap = np.array(pace_overlap(trace.window_s))
+    pace_n = defaultdict(lambda: np.zeros(nb))
+    for a in actions:
+        if trace.paced and a.get("pace") is not None:
+            b = next((i for i, hi in enumerate(PACE_BINS[1:-1]) if a["pace"] < hi), nb - 1)
+            pace_n[a["account_id"], a["stratum"]][b] += 1
+            pace_n[None, a["stratum"]][b] += 1
+    assert not trace.paced or len(pace_n) >= 20  # paces to compare
+
+    def factor(x, y, s):  # max(1, h_x O h_y / H_s O H_s)
+        if (None, s) not in pace_n:
+            return 1.0
+        big = pace_n[None, s] / pace_n[None, s].sum()
+
+        def h(acc):
+            c = pace_n.get((acc, s), np.zeros(nb))
+            return (c + PACE_PRIOR * big) / (c.sum() + PACE_PRIOR)
+        return max(1.0, (h(x) @ overlap @ h(y)) / max(big @ overlap @ big, 1e-12))
+
     def lam(x, y):  # y's expected co-actions with x
         shared = strata_of[x] & strata_of[y]
-        s1 = sum(reach[x, s] * (k_s[y, s] - 1 + PRIOR * m_s[s] / m) / m_s[s] for s in shared)
+        s1 = sum(reach[x, s] * (k_s[y, s] - 1 + PRIOR * m_s[s] / m) / m_s[s] * factor(x, y, s) for s in shared)
         s2 = sum(reach[x, s] for s in shared)
         return k[y] / (k[y] - 1 + PRIOR) * (s1 + PRIOR * (total_reach[x] - s2) / m)
 
     assert len(got) >= 50 and (name != "co_retweet" or len(m_s) >= 20)  # edges, and strata, to compare
     for (a, b), expected in got.items():
-        assert expected == pytest.approx(max(lam(a, b), lam(b, a)), rel=1e-6, abs=1e-9), (a, b)
+        # each term is summed in fixed point (1e-9 units): an account with hundreds of actions
+        # (synchronized_posting counts every post) carries that rounding into its totals
+        assert expected == pytest.approx(max(lam(a, b), lam(b, a)), rel=1e-5, abs=1e-9), (a, b)
 
 
 @pytest.mark.parametrize("name,shuffles", [("co_hashtag", 10), ("synchronized_posting", 12)])

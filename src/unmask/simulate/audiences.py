@@ -11,8 +11,10 @@ are chance given who follows whom; a detector that flags them flags every fan ba
 every day in their own zone's daytime; each has ``fan_base_size`` x organic accounts as regulars
 (active accounts follow more); regular ``i`` retweets each post with probability ``p_i`` (a Beta
 draw with mean ``fan_retweet_prob``), ``fan_delay_s`` seconds after it on median (log-normal,
-the same distribution for every regular of one audience). Fan retweets make about ``fan_share``
-of all posts: the popular accounts' posting rate follows from it.
+the same distribution for every regular of one audience, unless ``fan_delay_spread`` gives each
+regular a pace of its own: superfans with notifications on retweet within seconds, post after
+post). Fan retweets make about ``fan_share`` of all posts: the popular accounts' posting rate
+follows from it.
 """
 
 from __future__ import annotations
@@ -59,7 +61,10 @@ def fan_posts(w):
         rows = w.posts.add(np.full(n_posts, acc), t_post, ORIGINAL, w.texts(langs), lang=langs)
         hit = r.random((n_posts, len(fans))) < prop[None, :]
         post_i, fan_i = np.nonzero(hit)
-        delay = r.lognormal(np.log(cfg.fan_delay_s), 0.9, len(post_i))
+        median = np.full(len(post_i), float(cfg.fan_delay_s))
+        if cfg.fan_delay_spread > 0:  # each regular's own pace (drawn only when asked: default worlds unchanged)
+            median = median * r.lognormal(0.0, cfg.fan_delay_spread, len(fans))[fan_i]
+        delay = r.lognormal(np.log(median), 0.9, len(post_i))
         t = t_post[post_i] + (1000 * np.maximum(delay, 2.0)).astype(np.int64)
         w.pending.append((fans[fan_i], t, RETWEET, rows[post_i]))
         w.fan_bases.append({"account": int(acc), "fans": len(fans), "posts": n_posts, "retweets": len(post_i)})

@@ -49,6 +49,9 @@ class SimConfig:
     fan_retweet_prob: float = knob(0.2, "mean probability that a regular retweets a given post of the account "
                                         "it follows", 0.001, 1)
     fan_delay_s: float = knob(60.0, "median seconds from a popular account's post to a regular's retweet", 1, 86_400)
+    fan_delay_spread: float = knob(0.0, "spread (log-normal sigma) of each regular's own median reaction time around "
+                                        "fan_delay_s: superfans with notifications on retweet within seconds, others "
+                                        "hours later; 0 gives every regular of an audience the same distribution", 0, 5)
     fan_share: float = knob(0.15, "share of all posts that are regulars' retweets of popular accounts", 0, 0.9)
     open_campaigns: int = knob(3, "open campaigns: organic communities that coordinate openly and as strongly as an "
                                   "operation (fan army, activist tweetstorm, campaign volunteers, newsroom, in turn); organic, "

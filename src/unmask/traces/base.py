@@ -47,6 +47,10 @@ class Trace:
     # when the object is a function of the time (a time bucket), the SQL of that function: the
     # rhythm null then recomputes each shifted action's object from its shifted time
     time_object: Callable | None = None
+    # actions carry ``pace``: for a reaction, seconds from the first reaction to the same post (NULL
+    # for other actions); the popularity null then expects two accounts to meet as often as their
+    # own paces make them (``pace_factor``), not as often as two of the stratum's reactions do
+    paced: bool = False
 
 
 @dataclass
@@ -144,7 +148,7 @@ def coaction(engine, trace: Trace, window_s: float, min_weight: int, max_neighbo
     counts = engine.query(f"SELECT account_id, '{name}' AS trace, k FROM _accd_{key} ORDER BY acc")
     result = _finish(engine, name, key, window_s, min_weight, K, evidence_k, trace.params, objects, counts,
                      source=f"_act_{name}", pairs=f"({_pair_sql(engine, key, K)})",
-                     ids=counts.column("account_id").combine_chunks())
+                     ids=counts.column("account_id").combine_chunks(), paced=trace.paced)
     if trace.rhythm_null and shuffles > 0:
         result.stats["rhythm_null"] = rhythm_null(engine, trace, result, w, K, shuffles, seed)
     engine.drop(f"_act_{name}")
@@ -321,7 +325,7 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
 
 
 def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, objects, counts, source=None,
-            pairs=None, ids=None):
+            pairs=None, ids=None, paced=False):
     """Aggregate pairs into edges, keep an evidence sample, and compute each edge's null expectation.
 
     ``pairs`` is a relation (a table name, or SQL in parentheses; ``_pairs_{key}`` by default) with
@@ -397,7 +401,7 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
     engine.drop(f"_kept_{key}")
     stats.update(window_s=window_s, min_weight=min_weight, max_neighbors=K, **params)
     if source is not None:
-        stats["strata"] = _popularity_null(engine, key, source)
+        stats["strata"] = _popularity_null(engine, key, source, window_s if paced else None)
     if ids is None:
         ids = engine.query(f"SELECT account_id FROM _accd_{key} ORDER BY acc").column(0).combine_chunks()
     edges = _edge_table(engine, name, key, ids)
@@ -434,6 +438,48 @@ def _stratum_reach(engine, key, source) -> None:
 
 FIXED = 1e9  # fixed-point units per 1.0 in sums that must not depend on the order of parallel additions
 
+# A reaction's pace: seconds from the first reaction to the same post, in these bins (the last is
+# read as ending a day after the post's first reaction, for the overlap of two bins).
+PACE_BINS = (0.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 900.0, 3600.0, 21600.0, 86400.0)
+PACE_PRIOR = 2.0  # pseudo-reactions at the stratum's own paces, in an account's pace histogram
+
+
+def pace_overlap(window_s: float) -> list:
+    """``O[i][j]``: the probability that two times drawn uniformly from pace bins ``i`` and ``j`` are
+    within ``window_s`` of each other. Exact: for ``x`` in bin ``i`` the share of bin ``j`` within
+    the window is piecewise linear in ``x``, so the trapezoid rule over its breakpoints integrates it."""
+    w = float(window_s)
+    bins = list(zip(PACE_BINS[:-1], PACE_BINS[1:]))
+
+    def share(x, lo, hi):
+        return max(0.0, min(hi, x + w) - max(lo, x - w)) / (hi - lo)
+
+    out = []
+    for a, b in bins:
+        row = []
+        for lo, hi in bins:
+            xs = sorted({a, b, *(v for v in (lo - w, lo + w, hi - w, hi + w) if a < v < b)})
+            area = sum((x1 - x0) * (share(x0, lo, hi) + share(x1, lo, hi)) / 2 for x0, x1 in zip(xs, xs[1:]))
+            row.append(area / (b - a))
+        out.append(row)
+    return out
+
+
+def pace_bin(expr: str) -> str:
+    """The pace bin of ``expr`` (seconds), as engine-neutral SQL."""
+    cases = " ".join(f"WHEN {expr} < {hi!r} THEN {i}" for i, hi in enumerate(PACE_BINS[1:-1]))
+    return f"CASE {cases} ELSE {len(PACE_BINS) - 2} END"
+
+
+def reaction_pace(engine, posts: str = "posts") -> str:
+    """``(ref_post_id, first_t)``: each reacted-to post's first reaction (epoch ms), as SQL over ``posts``,
+    for a trace's actions to join: a reaction's pace is ``(t - first_t) / 1000``. The first reaction,
+    not the post itself, which is often not in the data (an archive holds its own accounts' posts)."""
+    from unmask.traces.sqltext import t_ms
+
+    return f"""(SELECT ref_post_id, min({t_ms(engine)}) AS first_t FROM {posts}
+               WHERE kind <> 'original' AND ref_post_id IS NOT NULL GROUP BY ref_post_id)"""
+
 
 def _fixed(expr: str) -> str:
     """A non-negative double as an integer number of 1e-9 units: summed exactly, in any order, on
@@ -449,7 +495,7 @@ def _real(expr: str) -> str:
 PRIOR = 1.0  # pseudo-actions, at the strata's overall shares, in an account's preference for each stratum
 
 
-def _popularity_null(engine, key, source) -> int:
+def _popularity_null(engine, key, source, pace_window=None) -> int:
     """``_lam_{key}``: each kept edge's expected co-actions under the stratified popularity null.
 
     Each object keeps its crowd and how its actions bunch in time; each account keeps its volume
@@ -466,12 +512,26 @@ def _popularity_null(engine, key, source) -> int:
     (``PRIOR``: the global null). With one stratum this is exactly the unstratified popularity null
     (``k_b * reach_a / M``). Summed in fixed point (the same value whatever the order of parallel
     additions). Returns the number of strata.
+
+    Reactions (a trace with ``paced`` actions, ``pace_window`` its window) also keep each account's
+    pace: the within-window chance ``2 W_o / (n_o (n_o - 1))`` is that of two of the stratum's
+    reactions, but a regular with notifications on retweets every post within seconds, and two such
+    regulars meet on every post they both retweet. Each shared stratum's term is multiplied by the
+    pair's ``pace_factor`` there, ``max(1, h_a O h_b / H_s O H_s)``: ``h`` an account's histogram of
+    paces in the stratum (:data:`PACE_BINS`, shrunk towards the stratum's ``H_s`` with
+    :data:`PACE_PRIOR` pseudo-reactions), ``O`` the chance that two paces of two bins fall within the
+    window (:func:`pace_overlap`). Two accounts of the stratum's usual pace get 1 (the null as
+    above); never below 1, so a pace can only explain co-actions, never make them suspect. What it
+    gives up: an operation's boosters that retweet a popular author's posts within seconds are
+    expected to meet as often as superfans are; their evidence must then be which posts they pick.
     """
     alpha = f"CAST({PRIOR!r} AS DOUBLE)"  # doubles throughout: both engines then do the same arithmetic
     engine.create_table(f"_acck_{key}", f"""
         SELECT d.acc, c.sid, count(*) AS k
         FROM {source} a JOIN _accd_{key} d ON d.account_id = a.account_id JOIN _strc_{key} c ON c.stratum = a.stratum
         GROUP BY d.acc, c.sid""")
+    if pace_window is not None:
+        _pace_tables(engine, key, source, pace_window)
     engine.drop(f"_strc_{key}")
     strm = f"(SELECT sid, sum(k) AS m FROM _acck_{key} GROUP BY sid)"  # each stratum's actions
     got = engine.query(f"SELECT count(*) AS n, sum(m) AS m FROM {strm} s").to_pylist()[0]
@@ -501,19 +561,28 @@ def _popularity_null(engine, key, source) -> int:
           ON o.acc = CASE WHEN e.a_fewer THEN e.acc_b ELSE e.acc_a END AND o.sid = e.sid""")
     engine.drop(f"_ea_{key}")
     # per edge and direction: over the shared strata, sum of pref-weighted reach (s1) and plain reach (s2)
+    factor, pace_joins = "", ""
+    if pace_window is not None:
+        nb = len(PACE_BINS) - 1
+        dot = " + ".join(f"coalesce(pa.g{j}, sp.g{j}) * coalesce(pb.h{j}, sp.h{j})" for j in range(nb))
+        factor = f" * (CASE WHEN sp.sid IS NULL THEN 1.0 ELSE greatest(1.0, ({dot}) / sp.ts) END)"
+        pace_joins = f"""
+                 LEFT JOIN _spc_{key} sp ON sp.sid = e.sid
+                 LEFT JOIN _pace_{key} pa ON pa.acc = e.acc_a AND pa.sid = e.sid
+                 LEFT JOIN _pace_{key} pb ON pb.acc = e.acc_b AND pb.sid = e.sid"""
     engine.create_table(f"_lam_{key}", f"""
         WITH sh AS (
             SELECT e.acc_a, e.acc_b,
-                   sum({_fixed(f"{_real('coalesce(ra.reach, 0)')} * (e.kb_k - 1 + {alpha} * m.m / {total}) / m.m")})
+                   sum({_fixed(f"{_real('coalesce(ra.reach, 0)')} * (e.kb_k - 1 + {alpha} * m.m / {total}) / m.m{factor}")})
                        AS s1_ab,
                    sum(coalesce(ra.reach, 0)) AS s2_ab,
-                   sum({_fixed(f"{_real('coalesce(rb.reach, 0)')} * (e.ka_k - 1 + {alpha} * m.m / {total}) / m.m")})
+                   sum({_fixed(f"{_real('coalesce(rb.reach, 0)')} * (e.ka_k - 1 + {alpha} * m.m / {total}) / m.m{factor}")})
                        AS s1_ba,
                    sum(coalesce(rb.reach, 0)) AS s2_ba
             FROM _eshare_{key} e
                  JOIN {strm} m ON m.sid = e.sid
                  LEFT JOIN _accr_{key} ra ON ra.acc = e.acc_a AND ra.sid = e.sid
-                 LEFT JOIN _accr_{key} rb ON rb.acc = e.acc_b AND rb.sid = e.sid
+                 LEFT JOIN _accr_{key} rb ON rb.acc = e.acc_b AND rb.sid = e.sid{pace_joins}
             GROUP BY e.acc_a, e.acc_b)
         SELECT sh.acc_a, sh.acc_b,
                CAST(tb.kt AS DOUBLE) / (tb.kt - 1 + {alpha}) * ({_real('sh.s1_ab')}
@@ -521,9 +590,43 @@ def _popularity_null(engine, key, source) -> int:
                CAST(ta.kt AS DOUBLE) / (ta.kt - 1 + {alpha}) * ({_real('sh.s1_ba')}
                    + {alpha} * {_real('tb.rt - sh.s2_ba')} / {total}) AS lam_ba
         FROM sh JOIN _acct_{key} ta ON ta.acc = sh.acc_a JOIN _acct_{key} tb ON tb.acc = sh.acc_b""")
-    for t in ("_acck_", "_accr_", "_acct_", "_eshare_"):
+    for t in ("_acck_", "_accr_", "_acct_", "_eshare_") + (("_pace_", "_spc_") if pace_window is not None else ()):
         engine.drop(f"{t}{key}")
     return strata
+
+
+def _pace_tables(engine, key, source, window_s) -> None:
+    """``_spc_{key}`` (sid, h0.., g0.., ts): each stratum's pace histogram ``H`` (shares of its paced
+    actions per bin), ``g = H O`` and ``ts = H O H``; ``_pace_{key}`` (acc, sid, h0.., g0..): each
+    account's shrunk histogram ``h = (counts + PACE_PRIOR * H) / (n + PACE_PRIOR)`` and ``g = h O``
+    in each stratum it reacted in. ``O`` is :func:`pace_overlap` of the window, as literals."""
+    nb = len(PACE_BINS) - 1
+    O = pace_overlap(window_s)
+    counts = ", ".join(f"sum(CASE WHEN b = {i} THEN 1 ELSE 0 END) AS c{i}" for i in range(nb))
+    engine.create_table(f"_pacec_{key}", f"""
+        SELECT d.acc, c.sid, count(*) AS n, {counts}
+        FROM (SELECT account_id, stratum, {pace_bin('pace')} AS b FROM {source} WHERE pace IS NOT NULL) a
+             JOIN _accd_{key} d ON d.account_id = a.account_id JOIN _strc_{key} c ON c.stratum = a.stratum
+        GROUP BY d.acc, c.sid""")
+
+    def g_of(prefix):  # g_j = sum_i h_i O[i][j], with the overlaps as literals
+        return ", ".join("(" + " + ".join(f"{prefix}h{i} * {O[i][j]!r}" for i in range(nb)) + f") AS g{j}"
+                         for j in range(nb))
+
+    shares = ", ".join(f"CAST(sum(c{i}) AS DOUBLE) / CAST(sum(n) AS DOUBLE) AS h{i}" for i in range(nb))
+    engine.create_table(f"_spch_{key}", f"SELECT sid, {shares} FROM _pacec_{key} GROUP BY sid")
+    ts = " + ".join(f"h{j} * ({' + '.join(f'h{i} * {O[i][j]!r}' for i in range(nb))})" for j in range(nb))
+    hs = ", ".join(f"h{i}" for i in range(nb))
+    engine.create_table(f"_spc_{key}", f"""
+        SELECT sid, {hs}, {g_of('')}, greatest({ts}, 1e-12) AS ts FROM _spch_{key}""")
+    prior = f"CAST({PACE_PRIOR!r} AS DOUBLE)"
+    shrunk = ", ".join(f"(CAST(p.c{i} AS DOUBLE) + {prior} * s.h{i}) / (CAST(p.n AS DOUBLE) + {prior}) AS h{i}"
+                       for i in range(nb))
+    engine.create_table(f"_pace_{key}", f"""
+        SELECT acc, sid, {hs}, {g_of('')} FROM (
+            SELECT p.acc, p.sid, {shrunk} FROM _pacec_{key} p JOIN _spch_{key} s ON s.sid = p.sid) x""")
+    engine.drop(f"_pacec_{key}")
+    engine.drop(f"_spch_{key}")
 
 
 def _edge_table(engine, name, key, ids) -> pa.Table:

@@ -13,10 +13,12 @@ referenced post's author for a retweet, reply or quote, none for an original). A
 account's regulars retweet each post within a minute of it, so they post within seconds of each
 other by reacting to the same stimulus; the stratified null (each account's share of reactions
 to each author) expects that, as it does for co_retweet. Originals posted at the same second, and
-reactions to authors an account seldom reacts to, are judged against everyone.
+reactions to authors an account seldom reacts to, are judged against everyone. Reactions are
+paced (as co_retweet's): two regulars who both react within seconds of every post are expected
+to post within seconds of each other.
 """
 
-from unmask.traces.base import Trace
+from unmask.traces.base import Trace, reaction_pace
 from unmask.traces.sqltext import t_ms
 
 
@@ -38,10 +40,12 @@ def stream_object(t_expr: str, stratum: str = "a.stratum") -> str:
 
 
 def actions(engine):
-    t = t_ms(engine)
-    return f"""SELECT account_id, {stream_object(t, STRATUM)} AS object, post_id, {t} AS t, {STRATUM} AS stratum
-               FROM posts"""
+    t = t_ms(engine, "p.created_at")
+    stratum = STRATUM.replace("kind", "p.kind").replace("ref_account_id", "p.ref_account_id")
+    return f"""SELECT p.account_id, {stream_object(t, stratum)} AS object, p.post_id, {t} AS t, {stratum} AS stratum,
+                      CASE WHEN p.kind = 'original' THEN NULL ELSE CAST({t} - f.first_t AS DOUBLE) / 1000.0 END AS pace
+               FROM posts p LEFT JOIN {reaction_pace(engine)} f ON f.ref_post_id = p.ref_post_id"""
 
 
 TRACE = Trace("synchronized_posting", "posting within seconds of each other", window_s=5, min_weight=4,
-              actions=actions, rhythm_null=True, time_object=stream_object, stratified=True)
+              actions=actions, rhythm_null=True, time_object=stream_object, stratified=True, paced=True)
