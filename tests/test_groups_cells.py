@@ -82,7 +82,7 @@ def test_a_world_without_operations_flags_nobody(tmp_path):
     assert res["analyse"]["significant_links"] <= 0.05 * res["analyse"]["candidate_pairs"] * 0.05
 
 
-def _links_case(tmp_path):
+def _links_case(tmp_path, star_p=0.004):
     """A case whose detect found a strong ring of 8 accounts (p = 1e-15) and a star of 12 links at
     the edge of significance (p = 0.004 where BH's cut-off is 0.05 * 40 / 400 = 0.005: what false
     links look like, e.g. a popular account and its fast retweeters), among 400 tested pairs."""
@@ -95,7 +95,7 @@ def _links_case(tmp_path):
     others = [f"x{i:03d}" for i in range(60)]
     case = make_case(tmp_path, [post(f"p{i}", a, float(i)) for i, a in enumerate(ring + star + others)])
     rows = [(a, b, 1e-15) for a, b in itertools.combinations(ring, 2)]
-    rows += [("hub", f, 0.004) for f in star[1:]]
+    rows += [("hub", f, star_p) for f in star[1:]]
     rng = __import__("numpy").random.default_rng(1)
     pairs = [(a, b) for a, b in itertools.combinations(others, 2)]
     rows += [(a, b, float(p)) for (a, b), p in zip(pairs[:360], rng.uniform(0.01, 1, 360))]
@@ -115,9 +115,10 @@ def _links_case(tmp_path):
     return case, ring, star
 
 
-def test_a_star_of_chance_level_links_is_a_weak_group_and_a_strong_ring_is_flagged(tmp_path):
+def test_a_star_of_chance_level_links_is_not_flagged_and_a_strong_ring_is(tmp_path):
     """The whole analyse step, not a status set by hand: the ring passes the group test and beats
-    every null world; the star's links are all as strong as false links are, so it is weak."""
+    every null world; the star's links are all as strong as false links are (weak), and run through
+    one account (an audience): it is listed, not flagged."""
     from unmask import api
     from unmask.report.html import write_report
 
@@ -131,10 +132,41 @@ def test_a_star_of_chance_level_links_is_a_weak_group_and_a_strong_ring_is_flagg
     assert groups_rows[tuple(sorted(ring))]["status"] == "coordinated"  # covert or open: the checks say
     assert groups_rows[tuple(sorted(ring))]["selection_p"] == pytest.approx(1 / 20)
     weak = groups_rows[tuple(sorted(star))]
-    assert weak["status"] == "weak" and weak["group_q"] > 0.05, weak
-    assert summary["weak_groups"] == 1 and summary["candidate_operations"] == 1
+    assert weak["status"] == "audience" and weak["group_q"] > 0.05, weak
+    assert summary["weak_groups"] == 1 and summary["audience_groups"] == 1 and summary["candidate_operations"] == 1
     assert summary["group_null_worlds"]["worlds"] == 19
-    assert "Weak groups (not flagged)" in html
+    assert "Weak groups and audiences (not flagged)" in html and "an audience of hub" in html
+
+
+def test_a_star_of_strong_links_is_an_audience_not_a_group(tmp_path):
+    """Twelve accounts each strongly linked to one account (superfans, each faster on it than its
+    audience) and to nobody else: every link passes, the group test passes, and still the twelve do
+    not act together. It is an audience of its hub, listed and not flagged; the ring is flagged."""
+    from unmask import api
+
+    case, ring, star = _links_case(tmp_path, star_p=1e-15)
+    with case:
+        summary = api.analyse(case, seed=3, min_cluster=5)
+        rows = {tuple(sorted(r["members"])): r for r in case.engine.query("""
+            SELECT g.status, g.group_q, g.hub, list(c.account_id) AS members
+            FROM groups g JOIN clusters c ON c.cluster = g.cluster GROUP BY ALL""").to_pylist()}
+    assert rows[tuple(sorted(star))]["group_q"] <= 0.05  # as a group of links it would pass
+    assert rows[tuple(sorted(star))]["status"] == "audience" and rows[tuple(sorted(star))]["hub"] == "hub"
+    assert rows[tuple(sorted(ring))]["status"] == "coordinated" and rows[tuple(sorted(ring))]["hub"] is None
+    assert summary["candidate_operations"] == 1 and summary["audience_groups"] == 1
+
+
+def test_audience_hub_needs_a_star_of_many():
+    """A star of ten leaves is an audience; one link among three leaves (a triangle with the hub is
+    not enough, a path of three leaves is) makes it a group; a star of three is too small to tell."""
+    from unmask.network.groups import AUDIENCE_LEAVES, audience_hub
+
+    leaves = [f"f{i:02d}" for i in range(AUDIENCE_LEAVES)]
+    star = [("h", f) for f in leaves]
+    assert audience_hub(["h"] + leaves, star) == "h"
+    assert audience_hub(["h"] + leaves, star + [("f00", "f01")]) == "h"  # two leaves linked: no three
+    assert audience_hub(["h"] + leaves, star + [("f00", "f01"), ("f01", "f02")]) is None
+    assert audience_hub(["h", "a", "b", "c"], [("h", "a"), ("h", "b"), ("h", "c")]) is None
 
 
 def test_selection_pvalue_counts_the_worlds_that_beat_a_group():

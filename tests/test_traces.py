@@ -300,6 +300,7 @@ def test_popularity_expectation_equals_its_formula(sim_small, tmp_path, name):
     m_s = Counter(a["stratum"] for a in actions)
     m = sum(m_s.values())
     reach = defaultdict(float)  # (account, stratum) -> sum over its actions of 2 W_o / (n_o - 1)
+    mass = defaultdict(int)  # (account, stratum) -> sum over its actions of n_o
     for acts in by_object.values():
         if len({a["account_id"] for a in acts}) < 2:
             continue  # an object one account acts on links nobody
@@ -308,6 +309,7 @@ def test_popularity_expectation_equals_its_formula(sim_small, tmp_path, name):
         stratum = min(a["stratum"] for a in acts)
         for a in acts:
             reach[a["account_id"], stratum] += 2 * pairs_within / (len(acts) - 1)
+            mass[a["account_id"], stratum] += len(acts)
     strata_of = defaultdict(set)
     for acc, s in k_s:
         strata_of[acc].add(s)
@@ -326,7 +328,7 @@ def test_popularity_expectation_equals_its_formula(sim_small, tmp_path, name):
             pace_n[None, a["stratum"]][b] += 1
     assert not trace.paced or len(pace_n) >= 20  # paces to compare
 
-    def factor(x, y, s):  # max(1, h_x O h_y / H_s O H_s)
+    def factor(x, y, s):  # max(1, h_x O h_y / max(H_s O H_s, reach_xs / mass_xs))
         if (None, s) not in pace_n:
             return 1.0
         big = pace_n[None, s] / pace_n[None, s].sum()
@@ -334,7 +336,8 @@ def test_popularity_expectation_equals_its_formula(sim_small, tmp_path, name):
         def h(acc):
             c = pace_n.get((acc, s), np.zeros(nb))
             return (c + PACE_PRIOR * big) / (c.sum() + PACE_PRIOR)
-        return max(1.0, (h(x) @ overlap @ h(y)) / max(big @ overlap @ big, 1e-12))
+        base = max(big @ overlap @ big, 1e-12, reach[x, s] / mass[x, s] if mass[x, s] else 0.0)
+        return max(1.0, (h(x) @ overlap @ h(y)) / base)
 
     def lam(x, y):  # y's expected co-actions with x
         shared = strata_of[x] & strata_of[y]

@@ -181,7 +181,8 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=3, group
     ``clusters`` gets one row per linked account: ``cluster`` (= ``network``, the community of the
     fused significant graph), ``cell`` (the content group inside a coordinated network), the
     network's ``group_p``/``group_q`` and ``status`` (``coordinated``, ``weak``: large enough but not
-    beyond the run's false links, or ``small``). A network is coordinated when its group test passes
+    beyond the run's false links, ``audience``: its links all run through one account, the group's
+    ``hub`` (:func:`unmask.network.groups.audience_hub`), or ``small``). A network is coordinated when its group test passes
     (BH across groups) and it beats the best group of ``group_worlds`` null worlds
     (:mod:`unmask.network.groupnull`: its selection p-value). :func:`run_checks` then assesses
     covertness and turns ``coordinated`` into ``flagged`` or ``open``; ``is_candidate`` is true for
@@ -198,13 +199,13 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=3, group
     sig_rows = fusion.link_rows(sig)
     members = clustering.candidate_members(part)
     clock.lap("clustering")
-    tests = groups.test_groups(members, sig_rows, alpha, m_pairs)
+    tests = groups.test_groups(members, sig_rows, alpha, m_pairs, min_size=min_cluster)
     null_best = groupnull.best_null_groups(case.engine, info["traces"], m_pairs, alpha, resolution, seed,
                                            min_cluster, sig.num_rows, worlds=group_worlds) if tests else []
     for t in tests.values():
         t["selection_p"] = groupnull.selection_pvalue(t["p"], null_best) if group_worlds > 0 else None
-    flagged = {g for g, t in tests.items()
-               if t["q"] <= alpha and (t["selection_p"] is None or t["selection_p"] <= alpha)}
+    flagged = {g for g, t in tests.items()  # an audience (links all through one account) is no group
+               if t["q"] <= alpha and (t["selection_p"] is None or t["selection_p"] <= alpha) and t["hub"] is None}
     clock.lap("group_tests")
     cell_of = _cells(case, sig_rows, members, flagged, seed)
     clusters = _cluster_table(part, tests, flagged, cell_of)
@@ -222,6 +223,7 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=3, group
                "candidate_pairs": m_pairs, "significant_links": sig.num_rows,
                "expected_false_links": expected_false,
                "groups_tested": len(tests), "weak_groups": len(tests) - len(flagged),
+               "audience_groups": sum(1 for g, t in tests.items() if g not in flagged and t["hub"] is not None),
                "group_null_worlds": {"worlds": group_worlds if tests else 0,
                                      "resolution": 1.0 / (1 + group_worlds) if group_worlds > 0 else None,
                                      "best_p": [b["best_p"] for b in null_best],
@@ -259,7 +261,8 @@ def _cells(case, sig_rows, members, flagged, seed) -> dict:
 
 def _cluster_table(part, tests, flagged, cell_of) -> pa.Table:
     accs, cids = part.column("account_id").to_pylist(), part.column("cluster").to_pylist()
-    status = ["coordinated" if c in flagged else ("weak" if c in tests else "small") for c in cids]
+    status = ["coordinated" if c in flagged else ("small" if c not in tests else
+                                                  "audience" if tests[c]["hub"] is not None else "weak") for c in cids]
     return pa.table({
         "account_id": pa.array(accs, pa.string()), "cluster": pa.array(cids, pa.int64()),
         "cluster_size": part.column("cluster_size"),
@@ -282,7 +285,9 @@ def _group_table(members, tests, flagged) -> pa.Table:
         "group_p": pa.array([tests[g]["p"] for g in gs], pa.float64()),
         "group_q": pa.array([tests[g]["q"] for g in gs], pa.float64()),
         "selection_p": pa.array([tests[g]["selection_p"] for g in gs], pa.float64()),
-        "status": pa.array(["coordinated" if g in flagged else "weak" for g in gs], pa.string())})
+        "status": pa.array(["coordinated" if g in flagged else "audience" if tests[g]["hub"] is not None else "weak"
+                            for g in gs], pa.string()),
+        "hub": pa.array([tests[g]["hub"] for g in gs], pa.string())})
 
 
 STEPS = ("ingest", "detect", "analyse", "checks")

@@ -171,6 +171,7 @@ def evaluate(case, labels_path, min_posts: int = 0) -> dict:
         "persona_type": agreement(*_having(truth_f, [r["persona_type"] for r in flagged_rows])),
         "flagged_groups": len(groups), "group_precision": groups,
         "weak_groups": len({r["cluster"] for r in rows if r["status"] == "weak"}),
+        "audience_groups": len({r["cluster"] for r in rows if r["status"] == "audience"}),
         "open_groups": len({r["cluster"] for r in rows if r["status"] == "open"}),
         "open_campaigns": open_campaigns(rows, label_rows),
         "coverage": float(flag.mean()),

@@ -455,6 +455,7 @@ def _set_status(case) -> None:
     eng.execute(f"""
         CREATE OR REPLACE TABLE groups AS
         SELECT g.cluster, g.size, g.links, g.strength, g.expected_false_links, g.group_p, g.group_q, g.selection_p,
+               g.hub,
                CASE WHEN NOT g.{COORDINATED} THEN g.status
                     WHEN EXISTS (SELECT 1 FROM account_covertness k WHERE k.network = g.cluster AND k.flagged)
                     THEN 'flagged' ELSE 'open' END AS status,

@@ -25,6 +25,13 @@ links landed on pairs in proportion to the accounts' significant degrees (Chung-
 Failure mode: false links are not independent when a shared cause makes them (a viral cascade
 that many accounts join); several may then be strong together. The link nulls
 (:mod:`unmask.network.significance`) are where popularity is accounted for.
+
+A group is a set of accounts that act together. A community whose links all run through one
+account is not: without that account (its ``hub``) no three of the others are linked to each other.
+That is the shape of an audience: an account and those who each react to it (superfans, each
+faster on it than its audience is: fast_retweet's links). Such a group with :data:`AUDIENCE_LEAVES`
+or more other members gets an ``audience`` hub and is not flagged, whatever its strength; a smaller
+star is tested as a group (three accounts in a path may be a small operation).
 """
 
 from __future__ import annotations
@@ -45,11 +52,45 @@ def group_pvalue(links: int, strength: float) -> float:
     return float(min(1.0, gammaincc(links, max(strength, 0.0))))
 
 
-def test_groups(members: dict, sig_links: list, alpha: float, m_pairs: int | None = None) -> dict:
+AUDIENCE_LEAVES = 10  # a star with this many members besides its hub is an audience, not a group
+
+
+def audience_hub(accounts, links, min_size: int = 3):
+    """The account every link of a group runs through, when the group is an audience: without it,
+    no ``min_size`` of the others are linked (union-find over the links that avoid it), and the
+    others number :data:`AUDIENCE_LEAVES` or more. None otherwise."""
+    accounts = sorted(accounts)
+    if len(accounts) - 1 < AUDIENCE_LEAVES or not links:
+        return None
+    degree = defaultdict(int)
+    for a, b in links:
+        degree[a] += 1
+        degree[b] += 1
+    hub = min(accounts, key=lambda acc: (-degree[acc], acc))
+    parent = {acc: acc for acc in accounts}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in links:
+        if hub not in (a, b):
+            parent[find(a)] = find(b)
+    sizes = defaultdict(int)
+    for acc in accounts:
+        if acc != hub:
+            sizes[find(acc)] += 1
+    return hub if max(sizes.values(), default=0) < min_size else None
+
+
+def test_groups(members: dict, sig_links: list, alpha: float, m_pairs: int | None = None, min_size: int = 3) -> dict:
     """Group p- and q-values.
 
     ``members`` maps a group id to its accounts; ``sig_links`` is every significant link of the
-    run as ``(account_a, account_b, p_value)``. Returns ``{group: {links, strength, mu, p, q}}``.
+    run as ``(account_a, account_b, p_value)``. Returns ``{group: {links, strength, mu, p, q, hub}}``;
+    ``hub`` is the account an audience's links run through (:func:`audience_hub`), else None.
     """
     if not members:
         return {}
@@ -67,17 +108,20 @@ def test_groups(members: dict, sig_links: list, alpha: float, m_pairs: int | Non
     group_of = {acc: g for g, accs in members.items() for acc in accs}
     inside_links = defaultdict(int)
     inside_strength = defaultdict(float)
+    inside = defaultdict(list)
     for a, b, p in sig_links:
         g = group_of.get(a)
         if g is not None and g == group_of.get(b):
             inside_links[g] += 1
             inside_strength[g] += -math.log(max(p, 1e-300) / p_star) if p_star > 0 else 0.0
+            inside[g].append((a, b))
     out = {}
     for g in sorted(members):
         dg = np.array([degree.get(acc, 0) for acc in members[g]], float)
         mu = F * (dg.sum() ** 2 - (dg * dg).sum()) / 2.0 / S
         out[g] = {"links": inside_links[g], "strength": inside_strength[g], "mu": float(mu),
-                  "p": group_pvalue(inside_links[g], inside_strength[g])}
+                  "p": group_pvalue(inside_links[g], inside_strength[g]),
+                  "hub": audience_hub(members[g], inside[g], min_size)}
     groups = sorted(out)
     q = bh(np.array([out[g]["p"] for g in groups]))
     for g, qv in zip(groups, q):

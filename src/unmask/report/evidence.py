@@ -26,7 +26,7 @@ def collect(case, max_operations: int = 50) -> dict:
         data["weak_groups"] = q("""SELECT g.*, (SELECT string_agg(account_id, ', ' ORDER BY account_id) FROM (
                                        SELECT account_id FROM clusters c WHERE c.cluster = g.cluster
                                        ORDER BY account_id LIMIT 12)) AS sample
-                                   FROM groups g WHERE status = 'weak' ORDER BY group_p, cluster LIMIT 100""")
+                                   FROM groups g WHERE status IN ('weak', 'audience') ORDER BY group_p, cluster LIMIT 100""")
     cols = [r["column_name"] for r in q("DESCRIBE SELECT * FROM operations")] if case.has_table("operations") else []
     if "size" not in cols:
         return data

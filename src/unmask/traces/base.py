@@ -412,7 +412,9 @@ def _finish(engine, name, key, window_s, min_weight, K, evidence_k, params, obje
 
 def _stratum_reach(engine, key, source) -> None:
     """``_accr_{key}``: per account and stratum, the popularity null's term
-    ``reach = sum over its actions in the stratum of 2 W_o / (n_o - 1)``.
+    ``reach = sum over its actions in the stratum of 2 W_o / (n_o - 1)``, and ``mass``, the sum of
+    their objects' ``n_o`` (``reach / mass`` is the within-window chance of two actions on the
+    account's objects, on average: the pace factor's baseline).
 
     ``n_o`` is the number of actions on the action's object and ``W_o`` the number of pairs of them
     within the window (counted before the hot-object cap). A random action of another account in
@@ -431,7 +433,8 @@ def _stratum_reach(engine, key, source) -> None:
                     JOIN (SELECT object, min(stratum) AS stratum FROM {source} GROUP BY object) s
                       ON s.object = o.object
                     JOIN _strc_{key} c ON c.stratum = s.stratum)
-        SELECT r.acc, s.sid, sum({_fixed(f"CAST(2 * o.w AS DOUBLE) / CAST(o.n - 1 AS DOUBLE)")}) AS reach
+        SELECT r.acc, s.sid, sum({_fixed(f"CAST(2 * o.w AS DOUBLE) / CAST(o.n - 1 AS DOUBLE)")}) AS reach,
+               sum(o.n) AS mass
         FROM _reach_{key} r JOIN ow o ON o.oid = r.oid JOIN os s ON s.oid = r.oid
         WHERE o.n > 1 GROUP BY r.acc, s.sid""")
 
@@ -517,13 +520,16 @@ def _popularity_null(engine, key, source, pace_window=None) -> int:
     pace: the within-window chance ``2 W_o / (n_o (n_o - 1))`` is that of two of the stratum's
     reactions, but a regular with notifications on retweets every post within seconds, and two such
     regulars meet on every post they both retweet. Each shared stratum's term is multiplied by the
-    pair's ``pace_factor`` there, ``max(1, h_a O h_b / H_s O H_s)``: ``h`` an account's histogram of
-    paces in the stratum (:data:`PACE_BINS`, shrunk towards the stratum's ``H_s`` with
-    :data:`PACE_PRIOR` pseudo-reactions), ``O`` the chance that two paces of two bins fall within the
-    window (:func:`pace_overlap`). Two accounts of the stratum's usual pace get 1 (the null as
-    above); never below 1, so a pace can only explain co-actions, never make them suspect. What it
-    gives up: an operation's boosters that retweet a popular author's posts within seconds are
-    expected to meet as often as superfans are; their evidence must then be which posts they pick.
+    pair's pace factor there, ``max(1, h_a O h_b / max(H_s O H_s, reach_as / mass_as))``: ``h`` an
+    account's histogram of paces in the stratum (:data:`PACE_BINS`, shrunk towards the stratum's
+    ``H_s`` with :data:`PACE_PRIOR` pseudo-reactions), ``O`` the chance that two paces of two bins
+    fall within the window (:func:`pace_overlap`), ``reach_as / mass_as`` the within-window chance on
+    ``a``'s own objects (what ``reach`` already expects there). Two accounts of the stratum's usual
+    pace get 1 (the null as above), and so do accounts whose own objects are all reacted to within
+    seconds (an operation's posts: their bunching is already expected); never below 1, so a pace can
+    only explain co-actions, never make them suspect. What it gives up: boosters who retweet a
+    popular author's posts within seconds, among its slower audience, are expected to meet as often
+    as superfans are; their evidence must then be which posts they pick, and what else they share.
     """
     alpha = f"CAST({PRIOR!r} AS DOUBLE)"  # doubles throughout: both engines then do the same arithmetic
     engine.create_table(f"_acck_{key}", f"""
@@ -561,22 +567,32 @@ def _popularity_null(engine, key, source, pace_window=None) -> int:
           ON o.acc = CASE WHEN e.a_fewer THEN e.acc_b ELSE e.acc_a END AND o.sid = e.sid""")
     engine.drop(f"_ea_{key}")
     # per edge and direction: over the shared strata, sum of pref-weighted reach (s1) and plain reach (s2)
-    factor, pace_joins = "", ""
+    pace_joins, dot = "", None
     if pace_window is not None:
         nb = len(PACE_BINS) - 1
         dot = " + ".join(f"coalesce(pa.g{j}, sp.g{j}) * coalesce(pb.h{j}, sp.h{j})" for j in range(nb))
-        factor = f" * (CASE WHEN sp.sid IS NULL THEN 1.0 ELSE greatest(1.0, ({dot}) / sp.ts) END)"
         pace_joins = f"""
                  LEFT JOIN _spc_{key} sp ON sp.sid = e.sid
                  LEFT JOIN _pace_{key} pa ON pa.acc = e.acc_a AND pa.sid = e.sid
                  LEFT JOIN _pace_{key} pb ON pb.acc = e.acc_b AND pb.sid = e.sid"""
+
+    def factor_of(r):
+        """The pace factor of the direction whose reach is ``r``'s: the pair's within-window chance at
+        its paces against the larger of the stratum's (two of its reactions at their usual paces)
+        and that of ``r``'s own objects (``reach / mass``: an operation's own posts, all retweeted
+        within seconds, already expect it). Nothing without paces."""
+        if dot is None:
+            return ""
+        base = f"greatest(sp.ts, coalesce({_real(f'{r}.reach')} / CAST({r}.mass AS DOUBLE), 0.0))"
+        return f" * (CASE WHEN sp.sid IS NULL THEN 1.0 ELSE greatest(1.0, ({dot}) / {base}) END)"
+
     engine.create_table(f"_lam_{key}", f"""
         WITH sh AS (
             SELECT e.acc_a, e.acc_b,
-                   sum({_fixed(f"{_real('coalesce(ra.reach, 0)')} * (e.kb_k - 1 + {alpha} * m.m / {total}) / m.m{factor}")})
+                   sum({_fixed(f"{_real('coalesce(ra.reach, 0)')} * (e.kb_k - 1 + {alpha} * m.m / {total}) / m.m{factor_of('ra')}")})
                        AS s1_ab,
                    sum(coalesce(ra.reach, 0)) AS s2_ab,
-                   sum({_fixed(f"{_real('coalesce(rb.reach, 0)')} * (e.ka_k - 1 + {alpha} * m.m / {total}) / m.m{factor}")})
+                   sum({_fixed(f"{_real('coalesce(rb.reach, 0)')} * (e.ka_k - 1 + {alpha} * m.m / {total}) / m.m{factor_of('rb')}")})
                        AS s1_ba,
                    sum(coalesce(rb.reach, 0)) AS s2_ba
             FROM _eshare_{key} e
