@@ -21,6 +21,10 @@ from unmask.simulate import SimConfig, simulate
 from unmask.simulate.writers import write
 from unmask.store import Case
 
+# no operation, no hashtag campaign, no share-button wave, no open campaign
+NOTHING_ORGANISED = {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0}
+DENSE_AUDIENCES = {**NOTHING_ORGANISED, "fan_bases": 4, "fan_base_size": 0.02, "fan_retweet_prob": 0.3,
+                   "fan_delay_s": 60, "fan_share": 0.3}
 WORLDS = {
     "default": {},
     # open campaigns twice as many, and larger: organic communities coordinating in the open
@@ -41,24 +45,18 @@ WORLDS = {
     # pure chance with real audiences: popular accounts and their regulars, viral cascades, reply
     # storms, scheduled bots and travellers, and nothing organised (no operation, no hashtag
     # campaign, no share-button wave, no open campaign): nobody may be flagged and every p-value must be uniform
-    "pure_chance": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0},
+    "pure_chance": dict(NOTHING_ORGANISED),
     # bigger audiences: twice the regulars, who retweet more often and sooner
-    "big_audiences": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0,
-                      "fan_bases": 16, "fan_base_size": 0.15, "fan_retweet_prob": 0.3, "fan_delay_s": 30,
-                      "fan_share": 0.3},
+    "big_audiences": {**NOTHING_ORGANISED, "fan_bases": 16, "fan_base_size": 0.15, "fan_retweet_prob": 0.3,
+                      "fan_delay_s": 30, "fan_share": 0.3},
     # built to break the popularity null: regulars each with a pace of their own, so that superfans
     # (notifications on) retweet within seconds post after post, independently of each other
-    "superfans": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0,
-                  "fan_bases": 16, "fan_base_size": 0.15, "fan_retweet_prob": 0.3, "fan_delay_s": 60,
-                  "fan_share": 0.3, "fan_delay_spread": 1.5},
+    "superfans": {**NOTHING_ORGANISED, "fan_bases": 16, "fan_base_size": 0.15, "fan_retweet_prob": 0.3,
+                  "fan_delay_s": 60, "fan_share": 0.3, "fan_delay_spread": 1.5},
     # the same with few, dense audiences: 4 outlets posting hundreds of times, each followed by 2% of
     # the accounts, so that a regular retweets the same outlet some hundred times
-    "superfans_dense": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0,
-                        "fan_bases": 4, "fan_base_size": 0.02, "fan_retweet_prob": 0.3, "fan_delay_s": 60,
-                        "fan_share": 0.3, "fan_delay_spread": 1.5},
-    "dense_audiences": {"operations": 0, "op_share": 0.0, "hashtag_bursts": 0, "share_buttons": 0, "open_campaigns": 0,
-                        "fan_bases": 4, "fan_base_size": 0.02, "fan_retweet_prob": 0.3, "fan_delay_s": 60,
-                        "fan_share": 0.3},
+    "superfans_dense": {**DENSE_AUDIENCES, "fan_delay_spread": 1.5},
+    "dense_audiences": dict(DENSE_AUDIENCES),  # the control: the same regulars, one pace per audience
 }
 
 

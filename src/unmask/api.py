@@ -182,8 +182,8 @@ def analyse(case: Case, alpha=0.05, resolution=1.0, seed=0, min_cluster=3, group
     fused significant graph), ``cell`` (the content group inside a coordinated network), the
     network's ``group_p``/``group_q`` and ``status`` (``coordinated``, ``weak``: large enough but not
     beyond the run's false links, ``audience``: its links all run through one account, the group's
-    ``hub`` (:func:`unmask.network.groups.audience_hub`), or ``small``). A network is coordinated when its group test passes
-    (BH across groups) and it beats the best group of ``group_worlds`` null worlds
+    ``hub`` (:func:`unmask.network.groups.audience_hub`), or ``small``). A network is coordinated
+    when its group test passes (BH across groups) and it beats the best group of ``group_worlds`` null worlds
     (:mod:`unmask.network.groupnull`: its selection p-value). :func:`run_checks` then assesses
     covertness and turns ``coordinated`` into ``flagged`` or ``open``; ``is_candidate`` is true for
     coordinated members until then, and for flagged members after.
@@ -259,10 +259,18 @@ def _cells(case, sig_rows, members, flagged, seed) -> dict:
     return out
 
 
+def _status(group, tests, flagged) -> str:
+    """A network's status after the group tests: coordinated, an audience, weak, or small (untested)."""
+    if group in flagged:
+        return "coordinated"
+    if group not in tests:
+        return "small"
+    return "audience" if tests[group]["hub"] is not None else "weak"
+
+
 def _cluster_table(part, tests, flagged, cell_of) -> pa.Table:
     accs, cids = part.column("account_id").to_pylist(), part.column("cluster").to_pylist()
-    status = ["coordinated" if c in flagged else ("small" if c not in tests else
-                                                  "audience" if tests[c]["hub"] is not None else "weak") for c in cids]
+    status = [_status(c, tests, flagged) for c in cids]
     return pa.table({
         "account_id": pa.array(accs, pa.string()), "cluster": pa.array(cids, pa.int64()),
         "cluster_size": part.column("cluster_size"),
@@ -285,8 +293,7 @@ def _group_table(members, tests, flagged) -> pa.Table:
         "group_p": pa.array([tests[g]["p"] for g in gs], pa.float64()),
         "group_q": pa.array([tests[g]["q"] for g in gs], pa.float64()),
         "selection_p": pa.array([tests[g]["selection_p"] for g in gs], pa.float64()),
-        "status": pa.array(["coordinated" if g in flagged else "audience" if tests[g]["hub"] is not None else "weak"
-                            for g in gs], pa.string()),
+        "status": pa.array([_status(g, tests, flagged) for g in gs], pa.string()),
         "hub": pa.array([tests[g]["hub"] for g in gs], pa.string())})
 
 

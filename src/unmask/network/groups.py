@@ -106,21 +106,19 @@ def test_groups(members: dict, sig_links: list, alpha: float, m_pairs: int | Non
     largest = max((p for _, _, p in sig_links), default=1.0)
     p_star = max(largest, alpha * len(sig_links) / m_pairs) if m_pairs else largest
     group_of = {acc: g for g, accs in members.items() for acc in accs}
-    inside_links = defaultdict(int)
     inside_strength = defaultdict(float)
-    inside = defaultdict(list)
+    inside = defaultdict(list)  # each group's links
     for a, b, p in sig_links:
         g = group_of.get(a)
         if g is not None and g == group_of.get(b):
-            inside_links[g] += 1
             inside_strength[g] += -math.log(max(p, 1e-300) / p_star) if p_star > 0 else 0.0
             inside[g].append((a, b))
     out = {}
     for g in sorted(members):
         dg = np.array([degree.get(acc, 0) for acc in members[g]], float)
         mu = F * (dg.sum() ** 2 - (dg * dg).sum()) / 2.0 / S
-        out[g] = {"links": inside_links[g], "strength": inside_strength[g], "mu": float(mu),
-                  "p": group_pvalue(inside_links[g], inside_strength[g]),
+        out[g] = {"links": len(inside[g]), "strength": inside_strength[g], "mu": float(mu),
+                  "p": group_pvalue(len(inside[g]), inside_strength[g]),
                   "hub": audience_hub(members[g], inside[g], min_size)}
     groups = sorted(out)
     q = bh(np.array([out[g]["p"] for g in groups]))

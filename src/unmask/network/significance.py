@@ -8,8 +8,9 @@ Given the objects account a chose, b is expected to co-act ``sum_s k_bs * reach_
 with a (``reach_as = sum over a's actions in s of 2 W_o / (n_o - 1)``, computed by the trace in
 the engine, :func:`unmask.traces.base._popularity_null`); the larger of the two directions is
 used. Reactions (co_retweet, synchronized_posting) also keep each account's pace on each author:
-two superfans who retweet within seconds are expected to meet (the pace factor, same function). Crowded, bunched objects (a viral cascade, a news account's regulars) earn a pair little;
-rare ones earn much. fast_retweet has a conditional null of its own (see its module). Only pairs
+two superfans who retweet within seconds are expected to meet (the pace factor, same function).
+Crowded, bunched objects (a viral cascade, a news account's regulars) earn a pair little; rare
+ones earn much. fast_retweet has a conditional null of its own (see its module). Only pairs
 that co-acted are tested, so the p-value is ``P(X >= weight | X >= 1)``; an edge without a
 positive expectation gets p = 1, never 0.
 

@@ -18,8 +18,7 @@ from functools import lru_cache
 
 ALIASES = {"nyc": "New York City", "ny": "New York City", "la": "Los Angeles", "sf": "San Francisco",
            "dc": "Washington", "d.c": "Washington", "washington dc": "Washington", "washington, dc": "Washington",
-           "washington d.c": "Washington", "washington, d.c": "Washington", "uk": "London",
-           "england": "London", "britain": "London", "philly": "Philadelphia", "atl": "Atlanta"}
+           "washington d.c": "Washington", "washington, d.c": "Washington", "britain": "London", "philly": "Philadelphia", "atl": "Atlanta"}
 # Every US state (and DC, PR) by its postal code, with the zone most of its people live in
 STATE_TZ = {
     "AL": "America/Chicago", "AK": "America/Anchorage", "AZ": "America/Phoenix", "AR": "America/Chicago",
@@ -190,7 +189,7 @@ def resolve(text: str | None):
         others = any(p.lower() not in ("it", "its") for p in pronouns)
         parts = [p for p in parts if p.lower() not in PRONOUNS or not (others or p.islower())]
     whole = raw.lower()
-    if whole in ALIASES and whole.upper() not in ("CA", "WA"):  # "LA" alone is Los Angeles, not Louisiana
+    if whole in ALIASES:  # "LA" alone is Los Angeles, not Louisiana
         _, tz, cc, _ = names[ALIASES[whole].lower()][0]
         return {"place": raw, "zone": tz, "country": cc}
     if _state_code(raw):  # a two-letter code alone: a US state before a country ("GA" is not Gabon)

@@ -49,7 +49,7 @@ class Trace:
     time_object: Callable | None = None
     # actions carry ``pace``: for a reaction, seconds from the first reaction to the same post (NULL
     # for other actions); the popularity null then expects two accounts to meet as often as their
-    # own paces make them (``pace_factor``), not as often as two of the stratum's reactions do
+    # own paces make them (the pace factor of ``_popularity_null``), not as two of the stratum's do
     paced: bool = False
 
 
@@ -625,21 +625,20 @@ def _pace_tables(engine, key, source, window_s) -> None:
              JOIN _accd_{key} d ON d.account_id = a.account_id JOIN _strc_{key} c ON c.stratum = a.stratum
         GROUP BY d.acc, c.sid""")
 
-    def g_of(prefix):  # g_j = sum_i h_i O[i][j], with the overlaps as literals
-        return ", ".join("(" + " + ".join(f"{prefix}h{i} * {O[i][j]!r}" for i in range(nb)) + f") AS g{j}"
-                         for j in range(nb))
+    # g_j = sum_i h_i O[i][j], with the overlaps as literals
+    g = ", ".join("(" + " + ".join(f"h{i} * {O[i][j]!r}" for i in range(nb)) + f") AS g{j}" for j in range(nb))
 
     shares = ", ".join(f"CAST(sum(c{i}) AS DOUBLE) / CAST(sum(n) AS DOUBLE) AS h{i}" for i in range(nb))
     engine.create_table(f"_spch_{key}", f"SELECT sid, {shares} FROM _pacec_{key} GROUP BY sid")
     ts = " + ".join(f"h{j} * ({' + '.join(f'h{i} * {O[i][j]!r}' for i in range(nb))})" for j in range(nb))
     hs = ", ".join(f"h{i}" for i in range(nb))
     engine.create_table(f"_spc_{key}", f"""
-        SELECT sid, {hs}, {g_of('')}, greatest({ts}, 1e-12) AS ts FROM _spch_{key}""")
+        SELECT sid, {hs}, {g}, greatest({ts}, 1e-12) AS ts FROM _spch_{key}""")
     prior = f"CAST({PACE_PRIOR!r} AS DOUBLE)"
     shrunk = ", ".join(f"(CAST(p.c{i} AS DOUBLE) + {prior} * s.h{i}) / (CAST(p.n AS DOUBLE) + {prior}) AS h{i}"
                        for i in range(nb))
     engine.create_table(f"_pace_{key}", f"""
-        SELECT acc, sid, {hs}, {g_of('')} FROM (
+        SELECT acc, sid, {hs}, {g} FROM (
             SELECT p.acc, p.sid, {shrunk} FROM _pacec_{key} p JOIN _spch_{key} s ON s.sid = p.sid) x""")
     engine.drop(f"_pacec_{key}")
     engine.drop(f"_spch_{key}")
