@@ -3,6 +3,7 @@
     pip install coordination-network-toolkit==1.5.2        # the peer (for this benchmark only)
     python bench/bench_vs_peer.py --posts 1000000 --out bench/out [--stress] [--similar-posts 100000]
                                   [--link-share 0.36 ...] [--links-only] [--run-posts 1000000] [--resume]
+                                  [--traces co_link co_text]
 
 Besides the kernels (one trace as one process, `run_trace.py`), it times the commands users run:
 `unmask ingest`, a whole `unmask detect --traces T --reset` per trace (after a first detect that
@@ -163,7 +164,7 @@ def whole_run(n, work: Path, log):
     return [row]
 
 
-def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None):
+def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None, only=None):
     """One data set: the default simulation, the hot-object stress set (``stress``), or, with
     ``link_share``, a set whose organic originals carry links that often (co_link only)."""
     tag = f"{n // 1000}k" + ("-stress" if stress else "") + (f"-links{link_share:g}" if link_share else "")
@@ -194,7 +195,8 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
     if not stress:
         subprocess.run([PY, "-c", f"import sqlite3; d=sqlite3.connect({str(peer_db)!r}); "
                         "d.execute(\"delete from message_url where url = ''\"); d.commit()"], check=True)
-    traces = (("co_retweet", "co_retweet", 60), ("co_link", "co_link", 60), ("co_text", "co_tweet", 60))
+    traces = tuple(t for t in (("co_retweet", "co_retweet", 60), ("co_link", "co_link", 60), ("co_text", "co_tweet", 60))
+                   if not only or t[0] in only)
     whole = not stress and not link_share
     if whole:  # the first detect on a case builds its per-case tables; later ones reuse them
         w = timed(["unmask", "detect", "--case", str(case), "--traces", "co_link", "--reset", "--quiet"], log)
@@ -229,7 +231,7 @@ def run(n, work: Path, log, stress=False, similar_posts=100_000, link_share=None
             print(json.dumps(rows[-1]), flush=True)
     if link_share:
         return rows
-    if not stress:
+    if not stress and any(t[0] == "co_text" for t in traces):
         ingest_row = rows[0]
         text_row = next(r for r in rows if r["task"] == "co_text")
         rows.append({"set": tag, "task": "ingest + co_text vs preprocess + co_tweet (text key made at ingest)",
@@ -281,6 +283,8 @@ def main():
     ap.add_argument("--run-posts", type=int, action="append", default=None,
                     help="sizes for whole `unmask run` against the peer's preprocess + three networks "
                          "(default: the first --posts; 0 skips)")
+    ap.add_argument("--traces", nargs="+", choices=["co_retweet", "co_link", "co_text"],
+                    help="only these traces against the peer (default: all three)")
     ap.add_argument("--resume", action="store_true",
                     help="reuse the processes already measured into --out (its timings.json) and go on from there")
     args = ap.parse_args()
@@ -293,7 +297,7 @@ def main():
     results = []
     with open(work / "commands.log", "a" if DONE else "w") as log:
         for i, n in enumerate([] if args.links_only else args.posts or [1_000_000]):
-            results += run(n, work, log, similar_posts=args.similar_posts if i == 0 else 0)
+            results += run(n, work, log, similar_posts=args.similar_posts if i == 0 else 0, only=args.traces)
         if args.stress and not args.links_only:
             results += run((args.posts or [1_000_000])[0], work, log, stress=True, similar_posts=0)
         for n in (args.run_posts or [(args.posts or [1_000_000])[0]]) if not args.links_only else []:

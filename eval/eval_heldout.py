@@ -57,6 +57,11 @@ WORLDS = {
     # the accounts, so that a regular retweets the same outlet some hundred times
     "superfans_dense": {**DENSE_AUDIENCES, "fan_delay_spread": 1.5},
     "dense_audiences": dict(DENSE_AUDIENCES),  # the control: the same regulars, one pace per audience
+    # built to break synchronized posting's null: a fifth of the crowd posts its originals through a
+    # scheduling tool, on the quarter hour to the second, so independent accounts share seconds all day
+    "schedulers": {**NOTHING_ORGANISED, "scheduler_share": 0.2},
+    # the same crowd with operations: do the schedulers hide or join them?
+    "schedulers_ops": {"scheduler_share": 0.2},
 }
 
 

@@ -141,3 +141,37 @@ def test_huge_fields_load_and_an_oversized_row_is_rejected_with_its_row(tmp_path
         assert res.rejects[0]["row"] == 2
         texts = {p["post_id"]: p["text"] for p in case.table("posts").to_pylist()}
         assert texts["1"] == big and texts["3"] == "ordinary"
+
+
+def test_staging_gets_more_memory_and_the_case_gets_its_own_back(tmp_path, monkeypatch):
+    """Staging holds a file's every column as text: ingest raises the engine's memory limit to
+    ingest_memory() while it loads, and sets back the case's own limit after, also on an error."""
+    import unmask.ingest as ing
+
+    limit = "SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'"
+    seen = []
+    real_load = ing.load
+
+    def load(case, src):
+        seen.append(case.engine.scalar(limit))
+        if len(seen) > 1:
+            raise InputError("stop here", file=src.file)
+        return real_load(case, src)
+
+    monkeypatch.setattr(ing, "load", load)
+    monkeypatch.setattr(ing, "ingest_memory", lambda: 3 * 2**30)
+    path = write_archive(tmp_path / "tweets.csv", [archive_row(tweetid="5", userid="1", tweet_time="2018-08-01 10:00",
+                                                               tweet_text="hello", latitude="1.5", poll_choices="a|b")])
+    with _case(tmp_path) as case:
+        before = case.engine.scalar(limit)
+        assert before.endswith("MiB") and float(before.split()[0]) < 1024
+        (res,) = ingest(case, [path])
+        assert res.rows_loaded == 1 and case.table("posts").column("text").to_pylist() == ["hello"]
+        assert seen == ["3.0 GiB"] and case.engine.scalar(limit) == before
+        with pytest.raises(InputError, match="stop here"):
+            ingest(case, [path])
+        assert seen[1] == "3.0 GiB" and case.engine.scalar(limit) == before
+        with case.engine.memory_at_least(2**20):  # never lowered
+            assert case.engine.scalar(limit) == before
+        assert case.engine.scalar(limit) == before
+    assert 0 < ing.ingest_memory() <= ing.INGEST_MEMORY_MAX

@@ -14,8 +14,13 @@ def test_run_writes_case_and_report(sim_run):
     res = sim_run["result"]
     assert sum(r["rows_loaded"] for r in res["ingest"]) > 12000  # tweets plus users
     # the default world has open campaigns too: coordinated groups that hide nothing are listed
-    # as open, not counted as candidate operations
-    assert res["analyse"]["candidate_operations"] >= 4 and res["analyse"]["open_networks"] >= 1, res["analyse"]
+    # as open, not counted as candidate operations. Its six operations are found as candidate
+    # operations or as registration groups: in this small world one 30-account network sits at the
+    # group test's resolution (19 null worlds: p 0.039 before the rhythm null's coverage scale, 0.051
+    # after, bench/RESULTS.md stop 41), and its accounts are then found by how they were registered
+    a = res["analyse"]
+    assert a["candidate_operations"] >= 3 and a["open_networks"] >= 1, a
+    assert a["candidate_operations"] + a["registration_groups"] >= 5, a
 
 
 # An expert boost (boosters who retweet their experts' every post within a minute, each joining at

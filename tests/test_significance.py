@@ -338,3 +338,28 @@ def test_family_dependence_is_not_set_by_the_coordinated_pairs():
     assert abs(null_covariance(x)[0, 1]) < 0.3
     same = -2 * np.log(rng.uniform(size=5000))
     assert null_covariance(np.c_[same, same])[0, 1] == pytest.approx(4.0, abs=0.4)
+
+
+def test_rhythm_null_expects_steady_schedulers_to_meet_as_often_as_they_do(tmp_path):
+    """Accounts that post through a scheduling tool, on the quarter hour, every day of a 31-day
+    span: the rhythm null shifts timelines by whole weeks on a 35-day circle. Its four empty days
+    took a tenth and more off every shifted world (heavy schedulers then looked coordinated); scaled
+    by the coverage (P - g) / (P - 2g), the shifted worlds expect what the real alignment gives."""
+    from unmask.network.significance import rhythm_pvalue
+
+    rng = np.random.default_rng(11)
+    rows, k = [], 0
+    for a in range(6):
+        for day in range(31):
+            for slot in rng.choice(96, 40, replace=False):  # 40 of the day's quarter hours
+                rows.append(post(f"p{k}", f"sched{a}", day * 86400 + slot * 900.0, text=f"post {k}"))
+                k += 1
+    with make_case(tmp_path, rows) as case:
+        res = run_trace(case.engine, "synchronized_posting", min_weight=1, shuffles=10, seed=2)
+    assert res.stats["rhythm_null"]["unit"] == "week" and res.stats["rhythm_null"]["coverage_scale"] > 1.1
+    w = res.edges.column("weight").to_numpy().astype(float)
+    mean = np.asarray(res.rhythm_expected, float)
+    assert len(w) == 15 and w.min() > 400  # every pair meets hundreds of times
+    assert 0.95 < np.mean(mean / w) < 1.05, mean / w
+    p = rhythm_pvalue(w, mean, res.rhythm_worlds, var=res.rhythm_var)
+    assert p.min() > 0.001, p

@@ -123,3 +123,27 @@ def test_fan_bases_are_regulars_of_popular_accounts(sim_small):
         fans = Counter(p["acc"][fan_rt & (author == acc)])
         assert len(fans) >= 20 and np.mean([n >= 2 for n in fans.values()]) > 0.5
         assert np.mean([a["label"][f] == "organic" for f in fans]) > 0.8
+
+
+def test_scheduling_tools_post_on_the_quarter_hour_and_zero_changes_nothing():
+    """scheduler_share moves that share of the organic crowd's originals to the quarter hour, to the
+    millisecond (reactions still follow what they react to); at 0 the world is the default one."""
+    base = simulate(SimConfig(posts=8000, seed=2))
+    zero = simulate(SimConfig(posts=8000, seed=2, scheduler_share=0.0))
+    assert all(np.array_equal(base.posts[c], zero.posts[c]) for c in ("acc", "t", "kind", "ref"))
+    d = simulate(SimConfig(posts=8000, seed=2, scheduler_share=0.3))
+    p, a = d.posts, d.accounts
+    organic = np.flatnonzero((a["label"] == "organic") & (a["role"] == "organic"))
+    on_quarter = (p["t"] % (15 * 60_000)) == 0
+    originals = p["kind"] == 0
+    share = {i: np.mean(on_quarter[originals & (p["acc"] == i)]) for i in organic
+             if (originals & (p["acc"] == i)).sum() >= 3}
+    # about the knob; a scheduler's own posts in a hashtag burst or a share-button wave are not scheduled
+    scheduled = [i for i, s in share.items() if s >= 0.5]
+    assert 0.2 < len(scheduled) / len(share) < 0.4
+    assert sum(s < 0.1 for s in share.values()) == len(share) - len(scheduled)  # the others: never
+    assert np.mean(on_quarter[originals]) > 0.1 and np.mean(on_quarter[~originals]) < 0.01
+    reacts = p["ref"] >= 0
+    assert (p["t"][reacts] >= p["t"][p["ref"][reacts]]).all()
+    base_on = (base.posts["t"] % (15 * 60_000)) == 0
+    assert np.mean(base_on[base.posts["kind"] == 0]) < 0.01

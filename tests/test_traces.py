@@ -119,6 +119,30 @@ def test_co_text_normalisation(text, expected):
         eng.close()
 
 
+def test_co_text_normalisation_guards_change_no_key():
+    """norm_text runs each regular expression only on texts holding what it can match; on texts
+    built from exactly those characters the keys equal the two unguarded replaces'."""
+    import random
+
+    from unmask.normalise import WS_RUN
+    from unmask.traces.sqltext import norm_text
+
+    rng = random.Random(5)
+    pieces = [" ", "  ", "\t", "\n", "\r", "@", "@x", "http", "https://a.b/c", "rt @y ", "RT @z: ", "a", "B", "h", "tt"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(3000)]
+    texts += ["a\rb", "a\tb", "a\nb", "x  y", "end@", "HTTP://X y", None]
+    eng = DuckDBEngine()
+    try:
+        eng.register("t", pa.table({"text": pa.array(texts, pa.string())}))
+        plain = (f"trim(regexp_replace(regexp_replace(lower(coalesce(text, '')), '^rt @[^ ]+ ?|https?://[^ ]+|@[^ ]+', "
+                 f"'', 'g'), '{WS_RUN}', ' ', 'g'))")
+        got = eng.query(f"SELECT {norm_text(eng)} AS n, {plain} AS m FROM t")
+        assert got.column("n").to_pylist() == got.column("m").to_pylist()
+        assert got.column("n").to_pylist()[-7:] == ["a b", "a b", "a b", "x y", "end@", "y", ""]
+    finally:
+        eng.close()
+
+
 def test_co_hashtag_case_and_sequences(tmp_path):
     rows = [post("p1", "A", 0, "x", hashtags=["Iran", "Truth"]), post("p2", "B", 5, "y", hashtags=["truth", "IRAN"]),
             post("p3", "C", 8, "z", hashtags=["truth"])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from typing import Callable
 
@@ -116,6 +117,11 @@ class Engine(ABC):
     @abstractmethod
     def epoch_ms(self, expr: str) -> str:
         """SQL expression turning a timestamp into epoch milliseconds (BIGINT)."""
+
+    def memory_at_least(self, limit_bytes: int):
+        """A context in which the engine may hold ``limit_bytes`` in memory before it spills, where
+        its limit is lower (an engine without a limit of its own ignores it)."""
+        return contextlib.nullcontext()
 
     def progress(self) -> float | None:
         """Percent done of the statement running now, if the engine can tell (else None)."""

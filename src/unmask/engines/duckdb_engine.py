@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 
@@ -34,6 +35,7 @@ class DuckDBEngine(Engine):
         self.path = path
         self.con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
         self._temp = tempfile.mkdtemp(prefix="unmask-spill-")
+        self._memory_limit = memory_limit
         self.con.execute(f"SET memory_limit='{memory_limit}'")
         self.con.execute(f"SET temp_directory='{self._temp}'")
         if threads:
@@ -54,6 +56,7 @@ class DuckDBEngine(Engine):
         connection's transaction. :meth:`close` closes only the connection."""
         other = object.__new__(type(self))
         other.path, other._temp, other._owner = self.path, self._temp, False
+        other._memory_limit = self._memory_limit
         other.con = self.con.cursor()
         other._connection_settings()
         return other
@@ -95,6 +98,20 @@ class DuckDBEngine(Engine):
             SELECT a.oid, a.acc, a.t, a.rn, a.n_acc, b.rn - a.rn AS n_within
             FROM {source} a ASOF JOIN (SELECT oid, t - {int(w)} AS ts, max(rn) AS rn FROM {source} GROUP BY oid, t) b
                  ON a.oid = b.oid AND a.t >= b.ts""")
+
+    @contextlib.contextmanager
+    def memory_at_least(self, limit_bytes):
+        """Raises DuckDB's memory limit (a setting of the database, so every session sees it) for
+        the context, then sets back the limit the engine was opened with."""
+        now = self.scalar("SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'")
+        raised = int(limit_bytes) > _bytes(now)
+        if raised:
+            self.con.execute(f"SET memory_limit='{int(limit_bytes) // 2**20}MiB'")
+        try:
+            yield self
+        finally:
+            if raised:
+                self.con.execute(f"SET memory_limit='{self._memory_limit}'")
 
     def progress(self):
         """DuckDB's own estimate for the running statement (-1 when none runs); safe from another thread."""
@@ -150,6 +167,14 @@ class DuckDBEngine(Engine):
             for f in files:
                 os.remove(os.path.join(root, f))
             os.rmdir(root)
+
+
+def _bytes(size: str) -> int:
+    """Bytes of a size as DuckDB prints it ("953.6 MiB", "4.0 GiB", "1.2 GB")."""
+    number, _, unit = str(size).strip().partition(" ")
+    scale = {"": 1, "bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
+             "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+    return int(float(number) * scale[unit])
 
 
 register_engine("duckdb", DuckDBEngine)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -58,6 +59,20 @@ def _expand(path: Path, workdir: str):
     else:
         yield path, str(path)
 
+INGEST_MEMORY_MAX = 4 * 2**30
+
+
+def ingest_memory() -> int:
+    """Bytes the engine may hold while files are staged: a quarter of the machine's memory, at
+    most :data:`INGEST_MEMORY_MAX` (never below the case's own limit). Staging holds every column of
+    a file as text, several times the size of the posts kept: at the case's 1 GB it spilled to disk,
+    and a 3M-post archive took 34 s instead of 26 s (bench/RESULTS.md)."""
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # a platform without sysconf: keep the case's limit
+        return 0
+    return min(INGEST_MEMORY_MAX, ram // 4)
+
 
 def ingest(case, paths, fmt: str | None = None, mapping: dict | None = None, const: dict | None = None,
            time_mode: str = "auto", delimiter: str | None = None, progress=None) -> list[IngestResult]:
@@ -71,7 +86,8 @@ def ingest(case, paths, fmt: str | None = None, mapping: dict | None = None, con
             raise InputError("no such file", file=str(path))
     prog.start(progress, "ingest", len(paths), sum(estimate_rows(p) for p in paths), case.engine)
     try:
-        with tempfile.TemporaryDirectory(prefix="unmask-ingest-") as work, case.transaction():
+        with (tempfile.TemporaryDirectory(prefix="unmask-ingest-") as work,
+              case.engine.memory_at_least(ingest_memory()), case.transaction()):
             for path in paths:
                 first = len(results)  # this path's results (a zip gives one per member)
                 for real, name in _expand(path, work):

@@ -48,13 +48,15 @@ def scan_sql(path: str, columns: list[str], delimiter: str = ",") -> str:
     )
 
 
-def numbered(eng, scan: str) -> str:
+def numbered(eng, scan: str, columns: list[str] | None = None) -> str:
     """Read ``scan`` once into the temporary table ``_rawfile`` (in parallel) and return a relation
     over it with ``source_row`` (1, 2, ... in file order: a table keeps insertion order, so its
     ``rowid``s are consecutive in file order; inside a transaction they start at a large offset,
     hence the subtraction). A window ``row_number() OVER ()`` over the scan gives the same numbers
-    but runs on one thread."""
-    eng.execute(f"CREATE OR REPLACE TEMPORARY TABLE _rawfile AS SELECT * FROM {scan}")
+    but runs on one thread. ``columns`` keeps only those; the reader still checks every field of
+    every row, so a malformed row is rejected all the same."""
+    keep = ", ".join('"' + c.replace('"', '""') + '"' for c in columns) if columns else "*"
+    eng.execute(f"CREATE OR REPLACE TEMPORARY TABLE _rawfile AS SELECT {keep} FROM {scan}")
     first = int(eng.scalar("SELECT coalesce(min(rowid), 0) FROM _rawfile"))
     return f"(SELECT rowid - {first} + 1 AS source_row, * FROM _rawfile)"
 

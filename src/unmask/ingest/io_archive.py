@@ -15,6 +15,8 @@ TWEET_COLUMNS = (
     "is_retweet", "retweet_userid", "retweet_tweetid", "latitude", "longitude", "quote_count",
     "reply_count", "like_count", "retweet_count", "hashtags", "urls", "user_mentions", "poll_choices",
 )
+UNREAD_COLUMNS = ("latitude", "longitude", "quote_count", "reply_count", "like_count", "retweet_count",
+                  "poll_choices")  # not staged: nothing in a case holds them
 USER_COLUMNS = (
     "userid", "user_display_name", "user_screen_name", "user_reported_location",
     "user_profile_description", "user_profile_url", "follower_count", "following_count",
@@ -92,7 +94,8 @@ def source(path: str, display_name: str | None = None) -> RawSource:
     def setup(eng):
         csvread.reset_rejects(eng)
         drop_raw(eng)  # the file read before may have left a view or a table of that name
-        eng.execute(f"CREATE OR REPLACE TEMPORARY VIEW _raw AS {build(csvread.numbered(eng, scan))}")
+        read = [c for c in header if c.lower() in (*TWEET_COLUMNS, *USER_COLUMNS) and c.lower() not in UNREAD_COLUMNS]
+        eng.execute(f"CREATE OR REPLACE TEMPORARY VIEW _raw AS {build(csvread.numbered(eng, scan, read))}")
 
     src = RawSource(file=name, format=kind, target="posts" if kind == "io-archive" else "accounts",
                     setup=setup, snowflake=True, derive_ids=False, collect=csvread.collect_rejects)

@@ -157,6 +157,15 @@ def kin_of(accounts: list, alpha: float = 0.05, fans: dict | None = None, only: 
     outside = sorted((r for r in free.values() if r["created_at"] is not None),
                      key=lambda r: (r["created_at"], r["account_id"]))
     created = [r["created_at"] for r in outside]
+    # where each mark's carriers sit in ``outside``: a network's rates then read only the accounts
+    # that carry one of its marks, not every account of the case once per network
+    by_client, by_bio, bulk_at = defaultdict(list), defaultdict(list), []
+    for k, r in enumerate(outside):
+        if r["main_client"]:
+            by_client[r["main_client"]].append(k)
+        if HANDLE_DIGITS.match(r["handle"] or ""):
+            bulk_at.append(k)
+        by_bio[(r["description"] or "").strip()].append(k)
     fans = fans or {}
     tests = []
     for net, members in sorted(nets.items()):
@@ -168,7 +177,13 @@ def kin_of(accounts: list, alpha: float = 0.05, fans: dict | None = None, only: 
                  batches([r["created_at"] for r in members if r["created_at"] is not None], min_batch=KIN_BATCH)]
         cuts = [(bisect.bisect_left(created, lo), bisect.bisect_right(created, hi)) for lo, hi, _ in spans]
         within = set().union(*(range(i, j) for i, j in cuts))
-        carried = Counter(frozenset(matched_on(r, m)) for k, r in enumerate(outside) if k not in within)
+        marked = set(bulk_at) if m["bulk_handles"] else set()
+        for client in m["clients"]:
+            marked.update(by_client.get(client, ()))
+        for bio in m["bios"]:
+            marked.update(by_bio.get(bio, ()))
+        # accounts elsewhere by the marks they carry (those that carry none are counted in ``elsewhere``)
+        carried = Counter(frozenset(matched_on(outside[k], m)) for k in sorted(marked - within))
         elsewhere = len(outside) - len(within)
         any_rate = (sum(k for s, k in carried.items() if s) + 1) / (elsewhere + 1)
 

@@ -52,6 +52,9 @@ class SimConfig:
     fan_delay_spread: float = knob(0.0, "spread (log-normal sigma) of each regular's own median reaction time around "
                                         "fan_delay_s: superfans with notifications on retweet within seconds, others "
                                         "hours later; 0 gives every regular of an audience the same distribution", 0, 5)
+    scheduler_share: float = knob(0.0, "share of organic accounts that post their originals through a scheduling "
+                                       "tool, on the quarter hour to the second: many independent accounts then "
+                                       "post at the same second (hard negative; 0 leaves the files unchanged)", 0, 1)
     fan_share: float = knob(0.15, "share of all posts that are regulars' retweets of popular accounts", 0, 0.9)
     open_campaigns: int = knob(3, "open campaigns: organic communities that coordinate openly and as strongly as an "
                                   "operation (fan army, activist tweetstorm, campaign volunteers, newsroom, in turn); organic, "

@@ -21,11 +21,28 @@ def organic_posts(w, budget: int):
     t = w.sample_times(who)
     kind = r.choice(4, len(who), p=[0.55, 0.30, 0.12, 0.03])
     orig = kind == ORIGINAL
+    if w.cfg.scheduler_share > 0:  # drawn only when asked for: the default world's files stay the same
+        t = _scheduled(w, accs, who, t, orig)
     rows = _originals(w, who[orig], t[orig])
     w.organic_originals = rows
     w.organic_original_t = t[orig]
     _reactions(w, who[~orig], t[~orig], kind[~orig], rows, t[orig])
     return rows
+
+
+QUARTER_MS = 15 * 60_000
+
+
+def _scheduled(w, accs, who, t, orig):
+    """The originals of ``scheduler_share`` of the organic accounts, moved to the nearest quarter
+    hour, to the millisecond: a scheduling tool posts at the time its user picked. Reactions are
+    drawn after this, so they still follow what they react to."""
+    n = int(round(w.cfg.scheduler_share * len(accs)))
+    users = w.rng.choice(accs, n, replace=False)
+    moved = orig & np.isin(who, users)
+    t = t.copy()
+    t[moved] = (t[moved] + QUARTER_MS // 2) // QUARTER_MS * QUARTER_MS
+    return t
 
 
 def _originals(w, who, t):
