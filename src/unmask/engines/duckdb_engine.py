@@ -170,11 +170,15 @@ class DuckDBEngine(Engine):
 
 
 def _bytes(size: str) -> int:
-    """Bytes of a size as DuckDB prints it ("953.6 MiB", "4.0 GiB", "1.2 GB")."""
+    """Bytes of a size as DuckDB prints it ("953.6 MiB", "4.0 GiB", "1.2 GB"); 0 for a form not
+    known here (the limit is then raised, which is always safe)."""
     number, _, unit = str(size).strip().partition(" ")
     scale = {"": 1, "bytes": 1, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30, "TiB": 2**40,
              "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
-    return int(float(number) * scale[unit])
+    try:
+        return int(float(number) * scale[unit])
+    except (KeyError, ValueError):
+        return 0
 
 
 register_engine("duckdb", DuckDBEngine)
