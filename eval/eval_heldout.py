@@ -3,6 +3,7 @@
     python eval/eval_heldout.py --posts 300000 --seeds 101 102 103 --out /tmp/heldout
     python eval/eval_heldout.py --posts 1000000 --seeds 201 --worlds default --out /tmp/heldout-1m
     python eval/eval_heldout.py --posts 300000 --seeds 301 302 303 304 305 --worlds pure_chance --calibration
+    python eval/eval_heldout.py --posts 300000 --seeds 104 --worlds schedulers --set days=45 --set scheduler_share=0.4
 
 Each world is simulated, run through the whole pipeline (``unmask.api.run``) and scored against
 its labels: account precision, recall and organic false-positive rate, flagged groups and the
@@ -161,14 +162,23 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", default=[101, 102, 103])
     ap.add_argument("--worlds", nargs="+", default=list(WORLDS), choices=list(WORLDS))
     ap.add_argument("--out", default="/tmp/heldout")
+    ap.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE",
+                    help="a simulator knob on top of each world's (harder knobs, other periods), repeatable")
     ap.add_argument("--calibration", action="store_true",
                     help="also run every trace at minimum weight 1 and report how uniform the p-values are")
     args = ap.parse_args()
     out = Path(args.out)
+    extra = {}
+    for item in args.set:
+        knob, _, value = item.partition("=")
+        try:
+            extra[knob] = json.loads(value)
+        except json.JSONDecodeError:
+            extra[knob] = value
     report = {}
     for world in args.worlds:
         for seed in args.seeds:
-            cfg = SimConfig(posts=args.posts, seed=seed, **WORLDS[world])
+            cfg = SimConfig(posts=args.posts, seed=seed, **{**WORLDS[world], **extra})
             r = one(out / f"{world}-{seed}", cfg, with_calibration=args.calibration)
             report[f"{world}/{seed}"] = r
             print(json.dumps({f"{world}/{seed}": r}, default=str), flush=True)
