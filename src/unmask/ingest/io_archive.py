@@ -22,6 +22,7 @@ USER_COLUMNS = (
     "user_profile_description", "user_profile_url", "follower_count", "following_count",
     "account_creation_date", "account_language",
 )
+STAGED_COLUMNS = frozenset(TWEET_COLUMNS + USER_COLUMNS) - frozenset(UNREAD_COLUMNS)
 
 
 def _profile(prefix=""):
@@ -94,7 +95,7 @@ def source(path: str, display_name: str | None = None) -> RawSource:
     def setup(eng):
         csvread.reset_rejects(eng)
         drop_raw(eng)  # the file read before may have left a view or a table of that name
-        read = [c for c in header if c.lower() in (*TWEET_COLUMNS, *USER_COLUMNS) and c.lower() not in UNREAD_COLUMNS]
+        read = [c for c in header if c.lower() in STAGED_COLUMNS]
         eng.execute(f"CREATE OR REPLACE TEMPORARY VIEW _raw AS {build(csvread.numbered(eng, scan, read))}")
 
     src = RawSource(file=name, format=kind, target="posts" if kind == "io-archive" else "accounts",

@@ -39,6 +39,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+import igraph as ig
 import numpy as np
 from scipy.special import gammaincc
 
@@ -57,32 +58,17 @@ AUDIENCE_LEAVES = 10  # a star with this many members besides its hub is an audi
 
 def audience_hub(accounts, links, min_size: int = 3):
     """The account every link of a group runs through, when the group is an audience: without it,
-    no ``min_size`` of the others are linked (union-find over the links that avoid it), and the
-    others number :data:`AUDIENCE_LEAVES` or more. None otherwise."""
+    no ``min_size`` of the others are linked (connected components of the links that avoid it), and
+    the others number :data:`AUDIENCE_LEAVES` or more. None otherwise."""
     accounts = sorted(accounts)
     if len(accounts) - 1 < AUDIENCE_LEAVES or not links:
         return None
-    degree = defaultdict(int)
-    for a, b in links:
-        degree[a] += 1
-        degree[b] += 1
-    hub = min(accounts, key=lambda acc: (-degree[acc], acc))
-    parent = {acc: acc for acc in accounts}
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in links:
-        if hub not in (a, b):
-            parent[find(a)] = find(b)
-    sizes = defaultdict(int)
-    for acc in accounts:
-        if acc != hub:
-            sizes[find(acc)] += 1
-    return hub if max(sizes.values(), default=0) < min_size else None
+    index = {acc: i for i, acc in enumerate(accounts)}
+    g = ig.Graph(n=len(accounts), edges=[(index[a], index[b]) for a, b in links])
+    degree = g.degree()
+    hub = min(range(len(accounts)), key=lambda i: (-degree[i], i))  # the most linked; ties: first id
+    g.delete_vertices(hub)
+    return accounts[hub] if max(g.connected_components().sizes(), default=0) < min_size else None
 
 
 def test_groups(members: dict, sig_links: list, alpha: float, m_pairs: int | None = None, min_size: int = 3) -> dict:

@@ -165,7 +165,8 @@ def kin_of(accounts: list, alpha: float = 0.05, fans: dict | None = None, only: 
             by_client[r["main_client"]].append(k)
         if HANDLE_DIGITS.match(r["handle"] or ""):
             bulk_at.append(k)
-        by_bio[(r["description"] or "").strip()].append(k)
+        if (r["description"] or "").strip():
+            by_bio[r["description"].strip()].append(k)
     fans = fans or {}
     tests = []
     for net, members in sorted(nets.items()):

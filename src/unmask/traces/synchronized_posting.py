@@ -30,7 +30,7 @@ def day_object(t_expr: str) -> str:
     return f"'day:' || CAST(CAST(floor(({t_expr}) / {DAY_MS}) AS BIGINT) AS STRING)"
 
 
-STRATUM = "CASE WHEN kind = 'original' THEN '' ELSE coalesce(ref_account_id, '') END"
+STRATUM = "CASE WHEN p.kind = 'original' THEN '' ELSE coalesce(p.ref_account_id, '') END"  # over posts p
 
 
 def stream_object(t_expr: str, stratum: str = "a.stratum") -> str:
@@ -41,8 +41,7 @@ def stream_object(t_expr: str, stratum: str = "a.stratum") -> str:
 
 def actions(engine):
     t = t_ms(engine, "p.created_at")
-    stratum = STRATUM.replace("kind", "p.kind").replace("ref_account_id", "p.ref_account_id")
-    return f"""SELECT p.account_id, {stream_object(t, stratum)} AS object, p.post_id, {t} AS t, {stratum} AS stratum,
+    return f"""SELECT p.account_id, {stream_object(t, STRATUM)} AS object, p.post_id, {t} AS t, {STRATUM} AS stratum,
                       CASE WHEN p.kind = 'original' THEN NULL ELSE CAST({t} - f.first_t AS DOUBLE) / 1000.0 END AS pace
                FROM posts p LEFT JOIN {reaction_pace(engine)} f ON f.ref_post_id = p.ref_post_id"""
 
