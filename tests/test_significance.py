@@ -340,6 +340,39 @@ def test_family_dependence_is_not_set_by_the_coordinated_pairs():
     assert null_covariance(np.c_[same, same])[0, 1] == pytest.approx(4.0, abs=0.4)
 
 
+def test_rhythm_null_follows_the_volume_of_a_short_uneven_collection(tmp_path):
+    """Three dense days of schedulers and one late straggler: the span is 3.9 days on a 4-day
+    circle, so the flat coverage (P - g) / (P - 2g) is about 1.03, but a day's shift moves a dense
+    day onto the empty fourth and the shifted worlds see two thirds of the real overlap. The
+    volume's own profile scales each world by that (about 1.5): the heavy pairs are expected what
+    they meet, and none looks coordinated."""
+    from unmask.network.significance import rhythm_pvalue
+    from unmask.traces.base import coverage, profile_coverage
+
+    rng = np.random.default_rng(5)
+    rows, k = [], 0
+    for a in range(6):
+        for day in range(3):
+            for slot in rng.choice(96, 60, replace=False):
+                rows.append(post(f"p{k}", f"sched{a}", day * 86400 + slot * 900.0, text=f"post {k}"))
+                k += 1
+    rows.append(post("late", "straggler", 3.9 * 86400, text="late"))
+    with make_case(tmp_path, rows) as case:
+        res = run_trace(case.engine, "synchronized_posting", min_weight=1, shuffles=10, seed=2)
+    stats = res.stats["rhythm_null"]
+    assert stats["unit"] == "day" and stats["flat_coverage_scale"] < 1.1 and stats["coverage_scale"] > 1.35
+    w = res.edges.column("weight").to_numpy().astype(float)
+    mean = np.asarray(res.rhythm_expected, float)
+    assert len(w) == 15 and w.min() > 30
+    assert 0.9 < np.mean(mean / w) < 1.1, mean / w
+    p = rhythm_pvalue(w, mean, res.rhythm_worlds, var=res.rhythm_var)
+    assert p.min() > 0.001, p
+    # the profile form is the flat one where the volume is flat with a gap
+    flat = np.r_[np.full(31 * 24, 5.0), np.zeros(4 * 24)]
+    assert profile_coverage(flat, 168)[1:] == pytest.approx(coverage(31 * 24, 35 * 24), rel=0.01)
+    assert profile_coverage(np.zeros(48), 24)[1] == 1.0
+
+
 def test_rhythm_null_expects_steady_schedulers_to_meet_as_often_as_they_do(tmp_path):
     """Accounts that post through a scheduling tool, on the quarter hour, every day of a 31-day
     span: the rhythm null shifts timelines by whole weeks on a 35-day circle. Its four empty days

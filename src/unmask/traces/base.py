@@ -232,10 +232,13 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     The circle is whole units long, so it is longer than the data by a gap ``g`` of less than a
     unit, and in a world where two timelines moved apart their two gaps fall on different days: the
     two overlap on ``P - 2g`` of the circle's ``P`` days, where the real timelines overlap on the
-    whole span, ``P - g``. Each world's counts are scaled by :func:`coverage` ``(P - g) / (P - 2g)``
-    (at most 2): without it two accounts that post steadily all period were expected 12% fewer
-    co-actions than their real alignment gives (31 days on a 35-day circle), and two heavy users of
-    a scheduling tool, who meet thousands of times on the quarter hour, looked coordinated. Filling
+    whole span, ``P - g``: without a correction two accounts that post steadily all period were
+    expected 12% fewer co-actions than their real alignment gives (31 days on a 35-day circle), and
+    two heavy users of a scheduling tool, who meet thousands of times on the quarter hour, looked
+    coordinated. Each world's counts are scaled by :func:`profile_coverage` for the world's shift
+    between the two timelines, from the hourly volume of the trace's actions: ``(P - g) / (P - 2g)``
+    (:func:`coverage`) where the volume is flat, and what the profile gives where it is not (a short
+    collection with a thin last day), at most 2. Filling
     the gap with a copy of the week before it was tried and not kept: a copy realigns real
     co-actions (one timeline's copy meets the other's original one week on), and an operation's
     own coordination then explained itself.
@@ -321,30 +324,79 @@ def rhythm_null(engine, trace, result, w, K, shuffles, seed) -> dict:
     r = found.column("r").to_numpy().astype(np.int64)
     n = found.column("n").to_numpy().astype(float)
     keep = apart[r, i]
-    total = np.bincount(i[keep], weights=n[keep], minlength=result.edges.num_rows)
-    squares = np.bincount(i[keep], weights=n[keep] ** 2, minlength=result.edges.num_rows)
+    order = np.lexsort((r[keep], i[keep]))  # sums of scaled counts in one order, whatever the engine's
+    i, r, n = i[keep][order], r[keep][order], n[keep][order]
+    # each world's count scaled by the coverage of its shift (the two timelines' difference, in units)
+    scales = profile_coverage(_hourly_volume(engine, f"_act_{name}", span["lo"], period), unit // HOUR_MS)
+    shift = (by_world[r, index["account_a"][i]] - by_world[r, index["account_b"][i]]) % period // unit
+    n = n * scales[shift]
+    total = np.bincount(i, weights=n, minlength=result.edges.num_rows)
+    squares = np.bincount(i, weights=n ** 2, minlength=result.edges.num_rows)
     n_apart = apart.sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         expected = np.where(n_apart > 0, total / np.maximum(n_apart, 1), np.nan)  # NaN: never apart
         # the count's variance between worlds (worlds with no co-action count as zeros)
         var = np.where(n_apart > 1, (squares - n_apart * expected ** 2) / np.maximum(n_apart - 1, 1), np.nan)
-    scale = coverage(length, period)
-    result.rhythm_expected = expected * scale
+    result.rhythm_expected = expected
     result.rhythm_worlds = n_apart
-    result.rhythm_var = np.maximum(var, 0.0) * scale ** 2
+    result.rhythm_var = np.maximum(var, 0.0)
     return {"shuffles": shuffles, "unit": "week" if unit == WEEK_MS else "day", "seed": seed,
-            "worlds_per_pass": per_pass, "actions_per_world": rows, "coverage_scale": round(scale, 6)}
+            "worlds_per_pass": per_pass, "actions_per_world": rows,
+            "coverage_scale": round(float(np.median(scales[1:])), 6),
+            "coverage_scale_range": [round(float(scales[1:].min()), 6), round(float(scales[1:].max()), 6)],
+            "flat_coverage_scale": round(coverage(length, period), 6)}
 
 
 COVERAGE_MAX = 2.0
+HOUR_MS = 3_600_000
+
+
+def _hourly_volume(engine, table, lo, period):
+    """The trace's actions per hour of the circle (``period`` ms from ``lo``), as a numpy array."""
+    import numpy as np
+
+    hours = int(period // HOUR_MS)
+    v = np.zeros(hours)
+    got = engine.query(f"SELECT CAST(floor((t - {lo}) / {HOUR_MS}) AS BIGINT) AS h, count(*) AS n "
+                       f"FROM {table} GROUP BY 1")
+    h = got.column("h").to_numpy(zero_copy_only=False).astype(np.int64)
+    v[np.clip(h, 0, hours - 1)] += got.column("n").to_numpy(zero_copy_only=False).astype(float)
+    return v
+
+
+def profile_coverage(volume, unit_hours: int):
+    """Per shift of ``s`` whole units (index ``s``; 0 for no shift): how many more co-actions two
+    accounts that follow the case's volume meet in the real alignment than when one is shifted by
+    ``s`` units round the circle, ``sum V(t) V(t + 1) / sum V(t) V(t + s + 1)`` for the hourly
+    volume ``V`` (an hour against the next, so that no hour's count multiplies itself: its own
+    noise, and a burst within it, would weigh in the square and not in the shifts), kept within 1
+    and :data:`COVERAGE_MAX`.
+
+    With a flat volume over the span and an empty gap ``g`` it is :func:`coverage`'s
+    ``(P - g) / (P - 2g)``. It also holds where the data do not fill their span evenly: a
+    three-day collection whose fourth day holds only trailing reactions and whose first starts at
+    night (the flat form 1.013 there, this one about 1.4: the shifted worlds moved dense hours onto
+    empty ones). The cap keeps a case of years, whose volume sits in a few months, from expecting
+    more than twice the shifted worlds' counts.
+    """
+    import numpy as np
+
+    v = np.asarray(volume, float)
+    units = len(v) // unit_hours
+    own = float((v * np.roll(v, 1)).sum())
+    out = np.ones(units)
+    if own <= 0:  # no two neighbouring hours with actions: nothing to measure the profile by
+        return out
+    for s in range(1, units):
+        cross = float((v * np.roll(v, s * unit_hours + 1)).sum())
+        out[s] = COVERAGE_MAX if cross <= 0 else min(COVERAGE_MAX, max(1.0, own / cross))
+    return out
 
 
 def coverage(length: int, period: int) -> float:
-    """How much more two shifted timelines overlap in the real alignment than in a world where they
-    moved apart: ``(P - g) / (P - 2g)`` for a span of ``length`` on a circle of ``period`` (``g`` the
-    gap), exact for accounts that act at a steady rate all period (see :func:`rhythm_null`), at most
-    :data:`COVERAGE_MAX` (a span barely longer than a whole number of units leaves the shifted
-    worlds little overlap to scale from)."""
+    """:func:`profile_coverage` for a flat volume: ``(P - g) / (P - 2g)`` for a span of ``length`` on a
+    circle of ``period`` (``g`` the gap), exact for accounts that act at a steady rate all period
+    (see :func:`rhythm_null`), at most :data:`COVERAGE_MAX`. Reported beside the profile's scales."""
     gap = period - length
     return float(min(COVERAGE_MAX, (period - gap) / max(period - 2 * gap, 1)))
 
