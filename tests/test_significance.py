@@ -371,6 +371,11 @@ def test_rhythm_null_follows_the_volume_of_a_short_uneven_collection(tmp_path):
     flat = np.r_[np.full(31 * 24, 5.0), np.zeros(4 * 24)]
     assert profile_coverage(flat, 168)[1:] == pytest.approx(coverage(31 * 24, 35 * 24), rel=0.01)
     assert profile_coverage(np.zeros(48), 24)[1] == 1.0
+    # every shift against the definition, sum V(t) V(t+1) / sum V(t) V(t+s+1), on an uneven volume
+    v = rng.poisson(rng.gamma(0.5, 4.0, 9 * 168)).astype(float)
+    own = (v * np.roll(v, 1)).sum()
+    direct = [min(2.0, max(1.0, own / (v * np.roll(v, s * 168 + 1)).sum())) for s in range(1, 9)]
+    assert list(profile_coverage(v, 168)[1:]) == direct
 
 
 def test_rhythm_null_expects_steady_schedulers_to_meet_as_often_as_they_do(tmp_path):
