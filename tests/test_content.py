@@ -109,3 +109,58 @@ def test_operations_with_planted_techniques_stand_out(tmp_path):
     assert organic and all(r["p_value"] is None for r in organic)
     assert not_en == 0  # other languages are left out
     assert "Propaganda techniques in this network" in (tmp_path / "run" / "report.html").read_text()
+
+
+def test_random_groups_of_organic_accounts_use_no_technique_more_than_chance(tmp_path):
+    """Technique profiles under their null: groups of organic accounts drawn at random. Accounts
+    differ in style (a heavy poster, an open campaign's members carry some techniques far more than
+    the crowd), so their texts are not independent draws; counted as if they were, a fifth of such
+    groups had Doubt at p < 0.05, seven were reported as using a technique significantly more than
+    organic accounts, and every one had a profile p under 0.05. With the accounts' spread taken
+    into account (the design effect), none is reported and small p-values are as rare as chance."""
+    import csv
+
+    import numpy as np
+    import pyarrow as pa
+
+    from unmask.content import profiles
+    from unmask.ingest import ingest
+    from unmask.simulate import SimConfig, simulate
+    from unmask.simulate.writers import write
+    from unmask.store import Case
+
+    files, _ = write(simulate(SimConfig(posts=100000, seed=7)), tmp_path / "data")
+    with open(tmp_path / "data" / "labels.csv", newline="") as f:
+        organic = {r["account_id"] for r in csv.DictReader(f) if r["label"] == "organic"}
+    with Case(tmp_path / "c.duckdb") as case:
+        ingest(case, files)
+        profiles.analyse_posts(case)
+        have = sorted(organic & set(case.engine.query(
+            "SELECT DISTINCT account_id FROM content_posts WHERE analysed").column(0).to_pylist()))
+        size, groups = 20, 30
+        assert len(have) > 3 * size * groups  # most organic accounts stay in the baseline
+        pick = np.random.default_rng(2).choice(have, size * groups, replace=False)
+        net = [i // size + 1 for i in range(size * groups)]
+        case.write_table("clusters", pa.table({"account_id": pa.array(list(pick), pa.string()), "network": net,
+                                               "cell": net, "is_candidate": [True] * len(net)}))
+        rows = [r for r in profiles.profiles(case).to_pylist() if r["level"] == "network"]
+    p = np.array([r["p_value"] for r in rows])
+    profile_p = np.array([r["profile_p"] for r in rows if r["technique"] == TECHNIQUES[0]])
+    assert len(profile_p) == groups and np.isfinite(p).all()
+    assert not any(r["significant"] for r in rows)
+    assert (p < 0.01).mean() <= 0.01 and (p < 0.05).mean() <= 0.05
+    assert (profile_p < 0.05).mean() <= 0.10, profile_p
+
+
+def test_no_organic_baseline_gives_no_technique_p_values():
+    """A takedown archive holds only the operation's accounts: with fewer than MIN_BIN organic
+    accounts there is nothing to compare with, so profiles carry shares and no p-value."""
+    from collections import Counter
+
+    from unmask.content.profiles import MIN_BIN, AccountSpread, binomial_tail
+    from scipy.stats import binom
+
+    few = AccountSpread([f"a{i}" for i in range(MIN_BIN - 1)], Counter(), {})
+    assert not few.ok
+    assert binomial_tail(3, 40, 0.02) == pytest.approx(float(binom.sf(2, 40, 0.02)))
+    assert binomial_tail(0, 40, 0.02) == 1.0
