@@ -13,8 +13,8 @@ each level. ``profile_p`` asks whether the group uses any technique more than th
 Texts are not independent draws: an account writes in its own style, and a few accounts (a heavy
 poster, an open campaign's members) carry a technique far more often than the crowd. Counted as
 independent texts, random groups of 20 organic accounts of a simulated world were "significant" for
-Doubt at p < 0.01 one time in seven. So both tests are corrected for the accounts they come from
-(a Rao-Scott design effect): organic accounts are put in bins by how many distinct texts they have
+Doubt at p < 0.01 one time in seven. So the technique tests are corrected for the accounts the
+texts come from (a Rao-Scott design effect; ``profile_p`` is made from them): organic accounts are put in bins by how many distinct texts they have
 (powers of two, merged up to ``MIN_BIN`` accounts), each bin's variance of an account's technique
 count around the bin's rate is measured, and a group's expected variance is the sum of its accounts'
 (never less than the binomial's). The ratio of that variance to the binomial one, ``D``, divides the
@@ -123,13 +123,14 @@ def profiles(case, alpha: float = 0.05) -> pa.Table:
     base_n = n[("organic", "organic")]
     base = {t: k[("organic", "organic")][t] / base_n if base_n else 0.0 for t in TECHNIQUES}
     spread = AccountSpread([a for a in own_n if a not in groups], own_n, own_k)
+    p0 = {t: min(max(base[t], 1e-6), 1 - 1e-6) for t in TECHNIQUES}
     out = []
     for (level, group) in sorted(n):
         gn = n[(level, group)]
         counts = [k[(level, group)][t] for t in TECHNIQUES]
         tested = level != "organic" and gn and spread.ok
-        p0 = {t: min(max(base[t], 1e-6), 1 - 1e-6) for t in TECHNIQUES}
-        deff = {t: spread.design_effect(sorted(members[(level, group)]), t, p0[t]) for t in TECHNIQUES} if tested else {}
+        who = sorted(members[(level, group)]) if tested else []
+        deff = {t: spread.design_effect(who, t, p0[t]) for t in TECHNIQUES} if tested else {}
         ps = {t: binomial_tail(c / deff[t], gn / deff[t], p0[t]) for t, c in zip(TECHNIQUES, counts)} if tested else {}
         # does the group use any technique more than organic accounts of its volume? (Bonferroni)
         profile_p = min(1.0, len(ps) * min(ps.values())) if ps else None
