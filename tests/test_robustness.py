@@ -106,3 +106,35 @@ def test_evaluate_json_is_strict(tmp_path, sim_run, capsys):
     main(["evaluate", "--case", str(sim_run["out"] / "case.duckdb"), "--labels", str(labels), "--json"])
     text = capsys.readouterr().out.strip()
     assert "NaN" not in text and json.loads(text)["auc"] is None
+
+
+def test_the_spill_folder_goes_with_the_engine(tmp_path):
+    """Each engine's spill folder is removed on close, when the engine is dropped unclosed, and when
+    a process exits without closing it (an unclosed case left one folder in /tmp per run)."""
+    import gc
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from unmask.engines.duckdb_engine import DuckDBEngine
+
+    closed = DuckDBEngine(tmp_path / "a.duckdb")
+    session = closed.session()
+    folder = Path(closed._temp)
+    assert folder.is_dir()
+    session.close()
+    assert folder.is_dir()  # a session's close leaves its owner's folder
+    closed.close()
+    assert not folder.exists()
+
+    dropped = DuckDBEngine(tmp_path / "b.duckdb")
+    folder = Path(dropped._temp)
+    del dropped
+    gc.collect()
+    assert not folder.exists()
+
+    code = ("from unmask.engines.duckdb_engine import DuckDBEngine; import sys; "
+            f"e = DuckDBEngine({str(tmp_path / 'c.duckdb')!r}); print(e._temp)")
+    left = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(left).name.startswith("unmask-spill-")
+    assert not Path(left).exists()

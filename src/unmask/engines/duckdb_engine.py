@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import os
+import shutil
 import tempfile
+import weakref
 
 import duckdb
 import pyarrow as pa
@@ -35,6 +36,8 @@ class DuckDBEngine(Engine):
         self.path = path
         self.con = duckdb.connect(str(path) if path else ":memory:", read_only=read_only)
         self._temp = tempfile.mkdtemp(prefix="unmask-spill-")
+        # the spill folder goes with the engine: on close, when it is collected, or when Python exits
+        self._remove_temp = weakref.finalize(self, shutil.rmtree, self._temp, ignore_errors=True)
         self._memory_limit = memory_limit
         self.con.execute(f"SET memory_limit='{memory_limit}'")
         self.con.execute(f"SET temp_directory='{self._temp}'")
@@ -56,6 +59,7 @@ class DuckDBEngine(Engine):
         connection's transaction. :meth:`close` closes only the connection."""
         other = object.__new__(type(self))
         other.path, other._temp, other._owner = self.path, self._temp, False
+        other._spill_owner = self  # the spill folder lives while a session uses it
         other._memory_limit = self._memory_limit
         other.con = self.con.cursor()
         other._connection_settings()
@@ -161,12 +165,8 @@ class DuckDBEngine(Engine):
 
     def close(self):
         self.con.close()
-        if not self._owner:
-            return
-        for root, _dirs, files in os.walk(self._temp, topdown=False):
-            for f in files:
-                os.remove(os.path.join(root, f))
-            os.rmdir(root)
+        if self._owner:
+            self._remove_temp()
 
 
 def _bytes(size: str) -> int:
