@@ -133,7 +133,7 @@ def test_the_spill_folder_goes_with_the_engine(tmp_path):
     gc.collect()
     assert not folder.exists()
 
-    code = ("from unmask.engines.duckdb_engine import DuckDBEngine; import sys; "
+    code = ("from unmask.engines.duckdb_engine import DuckDBEngine; "
             f"e = DuckDBEngine({str(tmp_path / 'c.duckdb')!r}); print(e._temp)")
     left = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert Path(left).name.startswith("unmask-spill-")

@@ -129,9 +129,12 @@ def profiles(case, alpha: float = 0.05) -> pa.Table:
         gn = n[(level, group)]
         counts = [k[(level, group)][t] for t in TECHNIQUES]
         tested = level != "organic" and gn and spread.ok
-        who = sorted(members[(level, group)]) if tested else []
-        deff = {t: spread.design_effect(who, t, p0[t]) for t in TECHNIQUES} if tested else {}
-        ps = {t: binomial_tail(c / deff[t], gn / deff[t], p0[t]) for t, c in zip(TECHNIQUES, counts)} if tested else {}
+        ps = {}
+        if tested:  # each technique's count and texts divided by the group's design effect for it
+            who = sorted(members[(level, group)])
+            for t, c in zip(TECHNIQUES, counts):
+                d = spread.design_effect(who, t, p0[t])
+                ps[t] = binomial_tail(c / d, gn / d, p0[t])
         # does the group use any technique more than organic accounts of its volume? (Bonferroni)
         profile_p = min(1.0, len(ps) * min(ps.values())) if ps else None
         for t, c in zip(TECHNIQUES, counts):
