@@ -39,6 +39,12 @@ def test_duckdb_and_spark_give_identical_edges(tmp_path):
         # every table registered from the driver goes through a Parquet file here (on a large case,
         # the way that spares the driver's heap); the whole-run test below keeps them in memory
         spark.in_memory_rows = 0
+        # shuffle partitions grow with the case (8 up to 2M posts, 40 at 10M); the answers must not
+        # depend on them, so this run uses a 10M case's 40 and the whole-run test below the default 8
+        spark.size_for(1_000_000)
+        assert spark.spark.conf.get("spark.sql.shuffle.partitions") == "8"
+        spark.size_for(10_000_000)
+        assert spark.spark.conf.get("spark.sql.shuffle.partitions") == "40"
         # DuckDB runs the rhythm null's shifted worlds one per pass, Spark all in one pass
         case.engine.rhythm_pass_rows = 1
         try:
@@ -147,3 +153,18 @@ def test_spark_streams_a_query_result_in_batches(monkeypatch):
     assert got.schema.names == ["i", "s"]
     assert sorted(got.column("i").to_pylist()) == list(range(0, n, 2))
     assert sorted(got.column("s").to_pylist()) == sorted(f"text {i}" for i in range(0, n, 2))
+
+
+def test_the_scratch_folder_goes_with_the_engine():
+    """An engine never closed (a run stopped by an error: a driver out of heap kills the JVM, and
+    close() could not reach the folder) must not leave its scratch folder in /tmp: it goes when the
+    engine is collected, or at exit."""
+    import gc
+
+    spark = get_engine("spark")
+    folder = Path(spark._scratch_folder())
+    (folder / "part.parquet").write_bytes(b"x")
+    assert folder.is_dir()
+    del spark
+    gc.collect()
+    assert not folder.exists()

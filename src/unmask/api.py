@@ -62,6 +62,7 @@ def engine_for(case, engine: str = "duckdb", master=None, inputs_at=None):
                 scratch = scratch or Path(tempfile.mkdtemp(prefix=".unmask-inputs-", dir=case.path.parent))
                 where = case.write_dataset(name, scratch / name)
             eng.register_dataset(name, str(where), case.engine.query(f"SELECT * FROM {name} LIMIT 0").schema)
+        eng.size_for(case.count("posts"))
         yield eng
     finally:
         eng.close()

@@ -40,6 +40,10 @@ class Engine(ABC):
         table = ds.dataset(str(location), format="parquet", partitioning="hive").to_table()
         self.register(name, table.select(schema.names).cast(schema))
 
+    def size_for(self, posts: int) -> None:
+        """Told the case's size (posts) before a run, so that an engine can size itself (Spark's
+        shuffle partitions). Nothing by default."""
+
     @abstractmethod
     def query(self, sql: str) -> pa.Table:
         """Run a query and return its result as an Arrow table."""
