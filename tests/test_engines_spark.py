@@ -168,3 +168,22 @@ def test_the_scratch_folder_goes_with_the_engine():
     del spark
     gc.collect()
     assert not folder.exists()
+
+
+def test_partitions_the_caller_sets_are_kept():
+    """size_for scales the shuffle partitions with the case unless the engine was made with its own
+    (a cluster's user who knows its cores); then a 10M case keeps the caller's number."""
+    from unmask.engines.spark_engine import SparkEngine
+
+    spark = SparkEngine(config={"spark.sql.shuffle.partitions": "3"})
+    try:
+        spark.size_for(10_000_000)
+        assert spark.spark.conf.get("spark.sql.shuffle.partitions") == "3"
+    finally:
+        spark.close()
+    scaled = get_engine("spark")
+    try:
+        scaled.size_for(10_000_000)
+        assert scaled.spark.conf.get("spark.sql.shuffle.partitions") == "40"
+    finally:
+        scaled.close()
